@@ -1,0 +1,33 @@
+//! The pages citizens see at the identity provider: login, consent, errors, logout and the landing page.
+//!
+//! Pure rendering with [askama] templates (`templates/*.html`, sharing `base.html`): no HTTP, no async.
+//! Everything is in Russian first, with English available ([`Lang::En`]). The pages are built for a strict
+//! `Content-Security-Policy: default-src 'self'`: no inline scripts or styles, no external resources. The
+//! server serves [`STYLESHEET`] at `/assets/style.css` and [`SCRIPT`] at `/assets/app.js`; the script is
+//! progressive enhancement only (show/hide password, no double submission), every page works without it.
+//!
+//! Form field names (`tx`, `csrf`, `login`, `password`, `foreign_computer`, `decision`, `confirm`) are
+//! a contract with the server.
+
+mod lang;
+mod messages;
+mod pages;
+mod scopes;
+mod texts;
+
+#[cfg(test)]
+mod tests;
+
+pub use lang::Lang;
+pub use messages::message;
+pub use pages::{
+    ConsentPage, ErrorPage, HomePage, LoggedOutPage, LoginPage, LogoutConfirmPage, render_consent,
+    render_error, render_home, render_logged_out, render_login, render_logout_confirm,
+};
+pub use scopes::scope_label;
+
+/// The stylesheet, to be served at `/assets/style.css` (`text/css; charset=utf-8`).
+pub const STYLESHEET: &str = include_str!("../assets/style.css");
+
+/// The script, to be served at `/assets/app.js` (`text/javascript; charset=utf-8`).
+pub const SCRIPT: &str = include_str!("../assets/app.js");

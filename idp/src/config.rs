@@ -1,0 +1,460 @@
+//! The one typed configuration: a TOML file plus an `IDP_SECTION__KEY` environment overlay,
+//! validated once at start; every problem is reported together in one message.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::crypto::password::Argon2Params;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub cache: CacheConfig,
+    #[serde(default)]
+    pub keys: KeysConfig,
+    #[serde(default)]
+    pub tokens: TokenConfig,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default)]
+    pub login: LoginConfig,
+    #[serde(default)]
+    pub dangerous: DangerousConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on, e.g. `0.0.0.0:8080`.
+    pub listen: SocketAddr,
+    /// The issuer URL: scheme, host, optional port and path, no trailing slash.
+    pub issuer: String,
+    /// Largest accepted request body, in bytes.
+    #[serde(default = "default_body_limit")]
+    pub body_limit: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/idp.db` or `postgres://user@host/db`.
+    pub url: String,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// How long a request waits for a connection before answering 503.
+    #[serde(default = "default_acquire_timeout_ms")]
+    pub acquire_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// `redis://host:port/db`; absent means the in-process store (one node only).
+    pub url: Option<String>,
+    /// Prefix of every Redis key, so several deployments (or tests) can share a server.
+    #[serde(default = "default_cache_prefix")]
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeysConfig {
+    /// Base64 of 32 random bytes that seal the signing keys at rest.
+    pub master_key: Option<String>,
+    /// A file holding the same, instead of `master_key`.
+    pub master_key_file: Option<PathBuf>,
+    /// After a rotation, how long the previous key stays published for verification.
+    pub overlap_secs: i64,
+    /// How often each node reloads the key set from the database.
+    pub reload_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenConfig {
+    pub access_token_ttl: i64,
+    pub id_token_ttl: i64,
+    /// Authorization code lifetime; at most 60 s (RFC 9700, ASVS).
+    pub code_ttl: i64,
+    /// A refresh token unused for this long expires.
+    pub refresh_idle_ttl: i64,
+    /// A grant's refresh chain ends this long after the login, whatever its use.
+    pub refresh_absolute_ttl: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// The single sign-on session ends this long after login.
+    pub absolute_ttl: i64,
+    /// ... or after this long without use.
+    pub idle_ttl: i64,
+    /// `Secure` on cookies; defaults to whether the issuer is https.
+    pub cookie_secure: Option<bool>,
+    /// How long a started login may take before the user must start again.
+    pub login_ttl: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginConfig {
+    pub argon2: Argon2Params,
+    /// Failed passwords tolerated before the account is locked for a growing wait.
+    pub max_failures: i64,
+    /// The first wait; each further failure doubles it, up to an hour.
+    pub lockout_base_secs: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DangerousConfig {
+    /// Allow an `http://` issuer (development only: cookies are sent without `Secure`).
+    #[serde(default)]
+    pub allow_http_issuer: bool,
+}
+
+fn default_body_limit() -> usize {
+    64 * 1024
+}
+fn default_max_connections() -> u32 {
+    16
+}
+fn default_acquire_timeout_ms() -> u64 {
+    3000
+}
+fn default_cache_prefix() -> String {
+    "idp:".into()
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            prefix: default_cache_prefix(),
+        }
+    }
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self {
+            master_key: None,
+            master_key_file: None,
+            overlap_secs: 7 * 86_400,
+            reload_secs: 30,
+        }
+    }
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: 600,
+            id_token_ttl: 3600,
+            code_ttl: 60,
+            refresh_idle_ttl: 14 * 86_400,
+            refresh_absolute_ttl: 90 * 86_400,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            absolute_ttl: 12 * 3600,
+            idle_ttl: 30 * 60,
+            cookie_secure: None,
+            login_ttl: 15 * 60,
+        }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        Self {
+            argon2: Argon2Params::default(),
+            max_failures: 5,
+            lockout_base_secs: 30,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path`, overlays `IDP_*` variables from `env`, and validates.
+    pub fn load(path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        Self::from_toml(&text, env)
+    }
+
+    /// Parses TOML text with the environment overlay, then validates.
+    pub fn from_toml(
+        text: &str,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Self, String> {
+        let mut value: toml::Table =
+            toml::from_str(text).map_err(|e| format!("config is not valid TOML: {e}"))?;
+        overlay_env(&mut value, env)?;
+        let config: Config = toml::Value::Table(value)
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("config error: {}", e.message()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The embedded default used by `idp dev`.
+    pub fn dev(data_dir: &Path, port: u16) -> Self {
+        Config {
+            server: ServerConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], port)),
+                issuer: format!("http://127.0.0.1:{port}"),
+                body_limit: default_body_limit(),
+            },
+            database: DatabaseConfig {
+                url: format!("sqlite://{}", data_dir.join("idp.db").display()),
+                max_connections: 8,
+                acquire_timeout_ms: default_acquire_timeout_ms(),
+            },
+            cache: CacheConfig::default(),
+            keys: KeysConfig {
+                master_key_file: Some(data_dir.join("master.key")),
+                ..KeysConfig::default()
+            },
+            tokens: TokenConfig::default(),
+            session: SessionConfig::default(),
+            login: LoginConfig::default(),
+            dangerous: DangerousConfig {
+                allow_http_issuer: true,
+            },
+        }
+    }
+
+    /// Checks everything and reports all problems in one message.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        match url::Url::parse(&self.server.issuer) {
+            Ok(u) => {
+                if u.scheme() != "https"
+                    && !(u.scheme() == "http" && self.dangerous.allow_http_issuer)
+                {
+                    problems.push("server.issuer must be https (or set dangerous.allow_http_issuer = true for development)".to_string());
+                }
+                if u.query().is_some() || u.fragment().is_some() {
+                    problems.push("server.issuer must not have a query or fragment".into());
+                }
+                if self.server.issuer.ends_with('/') {
+                    problems.push("server.issuer must not end with '/'".into());
+                }
+            }
+            Err(e) => problems.push(format!("server.issuer is not a URL: {e}")),
+        }
+        if !(self.database.url.starts_with("sqlite:")
+            || self.database.url.starts_with("postgres:")
+            || self.database.url.starts_with("postgresql:"))
+        {
+            problems.push("database.url must start with sqlite:// or postgres://".into());
+        }
+        if self.database.max_connections == 0 {
+            problems.push("database.max_connections must be at least 1".into());
+        }
+        if let Some(u) = &self.cache.url {
+            if !(u.starts_with("redis://") || u.starts_with("rediss://")) {
+                problems.push("cache.url must start with redis:// or rediss://".into());
+            }
+        }
+        if self.keys.master_key.is_none() && self.keys.master_key_file.is_none() {
+            problems.push("keys.master_key or keys.master_key_file is required".into());
+        }
+        if let Some(k) = &self.keys.master_key {
+            if decode_master_key(k).is_none() {
+                problems.push("keys.master_key must be base64 of exactly 32 bytes".into());
+            }
+        }
+        if !(1..=60).contains(&self.tokens.code_ttl) {
+            problems.push("tokens.code_ttl must be between 1 and 60 seconds".into());
+        }
+        for (name, v) in [
+            ("tokens.access_token_ttl", self.tokens.access_token_ttl),
+            ("tokens.id_token_ttl", self.tokens.id_token_ttl),
+            ("tokens.refresh_idle_ttl", self.tokens.refresh_idle_ttl),
+            (
+                "tokens.refresh_absolute_ttl",
+                self.tokens.refresh_absolute_ttl,
+            ),
+            ("session.absolute_ttl", self.session.absolute_ttl),
+            ("session.idle_ttl", self.session.idle_ttl),
+            ("session.login_ttl", self.session.login_ttl),
+            ("login.max_failures", self.login.max_failures),
+            ("login.lockout_base_secs", self.login.lockout_base_secs),
+        ] {
+            if v <= 0 {
+                problems.push(format!("{name} must be positive"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "invalid configuration:\n  - {}",
+                problems.join("\n  - ")
+            ))
+        }
+    }
+
+    /// Whether cookies carry `Secure`.
+    pub fn cookie_secure(&self) -> bool {
+        self.session
+            .cookie_secure
+            .unwrap_or_else(|| self.server.issuer.starts_with("https://"))
+    }
+
+    /// The 32-byte master key, from config or its file (created for dev if missing).
+    pub fn master_key(&self) -> Result<[u8; 32], String> {
+        if let Some(k) = &self.keys.master_key {
+            return decode_master_key(k)
+                .ok_or_else(|| "keys.master_key must be base64 of 32 bytes".into());
+        }
+        let path = self
+            .keys
+            .master_key_file
+            .as_ref()
+            .ok_or("no master key configured")?;
+        if !path.exists() && self.dangerous.allow_http_issuer {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            let key = base64_std(&crate::crypto::random_bytes(32));
+            write_private_file(path, &key)?;
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read master key file {}: {e}", path.display()))?;
+        decode_master_key(text.trim())
+            .ok_or_else(|| format!("{} must hold base64 of 32 bytes", path.display()))
+    }
+}
+
+fn write_private_file(path: &Path, content: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    f.write_all(content.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn base64_std(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+fn decode_master_key(text: &str) -> Option<[u8; 32]> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    bytes.try_into().ok()
+}
+
+/// Applies `IDP_SECTION__KEY=value` (and deeper `IDP_A__B__C`) onto the TOML table. Values are
+/// read as TOML literals when they parse as one (numbers, booleans), else as strings.
+fn overlay_env(
+    table: &mut toml::Table,
+    env: impl Iterator<Item = (String, String)>,
+) -> Result<(), String> {
+    for (name, raw) in env {
+        let Some(rest) = name.strip_prefix("IDP_") else {
+            continue;
+        };
+        if !rest.contains("__") {
+            continue; // IDP_CONFIG, IDP_DATA_DIR and friends belong to the command line
+        }
+        let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(raw.clone()));
+        let mut cur = &mut *table;
+        for seg in &path[..path.len() - 1] {
+            let entry = cur
+                .entry(seg.clone())
+                .or_insert_with(|| toml::Value::Table(Default::default()));
+            cur = entry
+                .as_table_mut()
+                .ok_or_else(|| format!("environment variable {name}: {seg} is not a section"))?;
+        }
+        cur.insert(path[path.len() - 1].clone(), value);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+issuer = "https://id.example.ru"
+[database]
+url = "sqlite://x.db"
+[keys]
+master_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+"#;
+
+    #[test]
+    fn loads_with_defaults() {
+        let c = Config::from_toml(BASE, std::iter::empty()).unwrap();
+        assert_eq!(c.tokens.code_ttl, 60);
+        assert!(c.cookie_secure());
+        assert_eq!(c.master_key().unwrap(), [0u8; 32]);
+    }
+
+    #[test]
+    fn environment_overlays_and_parses_literals() {
+        let env = vec![
+            (
+                "IDP_DATABASE__MAX_CONNECTIONS".to_string(),
+                "42".to_string(),
+            ),
+            (
+                "IDP_CACHE__URL".to_string(),
+                "redis://127.0.0.1:6379".to_string(),
+            ),
+            ("IDP_DATA_DIR".to_string(), "ignored".to_string()),
+        ];
+        let c = Config::from_toml(BASE, env.into_iter()).unwrap();
+        assert_eq!(c.database.max_connections, 42);
+        assert_eq!(c.cache.url.as_deref(), Some("redis://127.0.0.1:6379"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let text = format!("{BASE}\n[tokens]\ncode_tll = 30\n");
+        let err = Config::from_toml(&text, std::iter::empty()).unwrap_err();
+        assert!(err.contains("code_tll"), "{err}");
+    }
+
+    #[test]
+    fn all_problems_reported_together() {
+        let text = BASE
+            .replace("https://id.example.ru", "http://id.example.ru/")
+            .replace("sqlite://x.db", "mysql://x");
+        let err = Config::from_toml(&text, std::iter::empty()).unwrap_err();
+        assert!(err.contains("server.issuer must be https"), "{err}");
+        assert!(err.contains("must not end with '/'"), "{err}");
+        assert!(err.contains("database.url"), "{err}");
+    }
+}

@@ -1,0 +1,190 @@
+//! The login page: phone, e-mail or SNILS plus password; "someone else's computer" makes
+//! the session cookie die with the browser.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use consent_ui::Lang;
+use serde::Deserialize;
+
+use super::authorize::continue_flow;
+use super::errors::PageError;
+use super::{cookies, extract};
+use crate::app::AppState;
+use crate::domain::authorization::AuthTx;
+use crate::domain::login::{self, LoginError};
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    tx: Option<String>,
+    lang: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    tx: String,
+    csrf: String,
+    login: String,
+    password: String,
+    foreign_computer: Option<String>,
+    lang: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let tx = load_tx(
+        &state,
+        &headers,
+        q.tx.as_deref().unwrap_or(""),
+        q.lang.as_deref(),
+    )
+    .await?;
+    let lang = extract::lang(
+        &headers,
+        q.lang.as_deref(),
+        tx.request.ui_locales.as_deref(),
+    );
+    let hint = tx.request.login_hint.clone().unwrap_or_default();
+    Ok(render(&state, &headers, &tx, lang, &hint, None, StatusCode::OK).await)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let fallback = extract::lang(&headers, None, None);
+    let form: LoginForm =
+        extract::parse_form(&body).map_err(|_| PageError::bad_request(fallback, "bad_request"))?;
+    let mut tx = load_tx(&state, &headers, &form.tx, form.lang.as_deref()).await?;
+    let lang = extract::lang(
+        &headers,
+        form.lang.as_deref(),
+        tx.request.ui_locales.as_deref(),
+    );
+    if !cookies::csrf_ok(&state, &headers, &form.csrf) {
+        return Ok(render(
+            &state,
+            &headers,
+            &tx,
+            lang,
+            &form.login,
+            Some("csrf_failed"),
+            StatusCode::FORBIDDEN,
+        )
+        .await);
+    }
+    let user = match login::check_password(&state, &form.login, &form.password).await {
+        Ok(u) => u,
+        Err(LoginError::Failed) => {
+            return Ok(render(
+                &state,
+                &headers,
+                &tx,
+                lang,
+                &form.login,
+                Some("login_failed"),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await);
+        }
+        Err(LoginError::Locked) => {
+            return Ok(render(
+                &state,
+                &headers,
+                &tx,
+                lang,
+                &form.login,
+                Some("login_locked"),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await);
+        }
+        Err(LoginError::Store(e)) => return Err(PageError::from(e)),
+        Err(LoginError::Cache(e)) => return Err(PageError::from(e)),
+    };
+    let existing =
+        login::current(&state, cookies::read(&headers, cookies::SESSION).as_deref()).await?;
+    let persistent = form.foreign_computer.is_none();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| &s[..s.len().min(256)]);
+    let ip = peer.ip().to_string();
+    let amr = vec!["pwd".to_string()];
+    let (cookie, session) = login::open_session(
+        &state,
+        &user,
+        &amr,
+        persistent,
+        existing.as_ref().map(|(s, _)| s),
+        user_agent,
+        Some(&ip),
+    )
+    .await?;
+    tx.authenticated_at = Some(session.auth_time);
+    let max_age = persistent.then_some(state.config.session.absolute_ttl);
+    let mut resp = continue_flow(&state, &mut tx, Some(&(session, user)), lang).await;
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(&state, cookies::SESSION, &cookie, max_age),
+    );
+    Ok(resp)
+}
+
+async fn load_tx(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    lang: Option<&str>,
+) -> Result<AuthTx, PageError> {
+    let lang = extract::lang(headers, lang, None);
+    AuthTx::load(state, id)
+        .await
+        .map_err(PageError::from)?
+        .ok_or_else(|| PageError::bad_request(lang, "tx_expired"))
+}
+
+async fn render(
+    state: &AppState,
+    headers: &HeaderMap,
+    tx: &AuthTx,
+    lang: Lang,
+    login_value: &str,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
+    let client = state
+        .clients
+        .get(&state.db, &tx.request.client_id)
+        .await
+        .ok()
+        .flatten();
+    let (csrf, set_cookie) = cookies::csrf_for_page(state, headers);
+    let other = format!("/login?tx={}&lang={}", tx.id, lang.other().code());
+    let html = consent_ui::render_login(&consent_ui::LoginPage {
+        lang,
+        action: "/login",
+        tx: &tx.id,
+        csrf: &csrf,
+        client_name: client.as_ref().map(|c| c.name.as_str()),
+        login_value,
+        error: error.map(|k| consent_ui::message(k, lang)),
+        other_lang_url: &other,
+    });
+    let mut resp = (status, Html(html)).into_response();
+    if let Some(c) = set_cookie {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    resp
+}

@@ -1,0 +1,135 @@
+//! Relying parties: registration records, and an in-process cache for the hot paths.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::db::{Db, StoreError};
+use crate::jose::Alg;
+use crate::protocol::client::{AuthMethod, Client};
+use crate::protocol::scope::ScopeSet;
+
+fn from_row(r: &AnyRow) -> Result<Client, sqlx::Error> {
+    let list = |col: &str| -> Result<Vec<String>, sqlx::Error> {
+        let text: String = r.try_get(col)?;
+        Ok(serde_json::from_str(&text).unwrap_or_default())
+    };
+    let alg = |col: &str| -> Result<Alg, sqlx::Error> {
+        Ok(Alg::parse(&r.try_get::<String, _>(col)?).unwrap_or(Alg::RS256))
+    };
+    let jwks: Option<String> = r.try_get("jwks")?;
+    Ok(Client {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        secret_hash: r.try_get("secret_hash")?,
+        auth_method: AuthMethod::parse(&r.try_get::<String, _>("auth_method")?)
+            .unwrap_or(AuthMethod::ClientSecret),
+        redirect_uris: list("redirect_uris")?,
+        post_logout_redirect_uris: list("post_logout_redirect_uris")?,
+        scopes: ScopeSet::parse(&r.try_get::<String, _>("scopes")?).unwrap_or_default(),
+        grant_types: r
+            .try_get::<String, _>("grant_types")?
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
+        jwks: jwks.and_then(|j| serde_json::from_str(&j).ok()),
+        jwks_uri: r.try_get("jwks_uri")?,
+        id_token_alg: alg("id_token_alg")?,
+        access_token_alg: alg("access_token_alg")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+macro_rules! columns {
+    () => {
+        "id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris, scopes, grant_types, backchannel_logout_uri, jwks, jwks_uri, id_token_alg, access_token_alg, created_at"
+    };
+}
+
+pub async fn by_id(db: &Db, id: &str) -> Result<Option<Client>, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM clients WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.read())
+    .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn list(db: &Db) -> Result<Vec<Client>, StoreError> {
+    let rows = sqlx::query(concat!("SELECT ", columns!(), " FROM clients ORDER BY id"))
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Inserts a client; `Conflict` if the id is taken.
+pub async fn create(db: &Db, c: &Client) -> Result<(), StoreError> {
+    sqlx::query(concat!(
+        "INSERT INTO clients (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ))
+    .bind(&c.id)
+    .bind(&c.name)
+    .bind(&c.secret_hash)
+    .bind(c.auth_method.as_str())
+    .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
+    .bind(serde_json::to_string(&c.post_logout_redirect_uris).unwrap_or_default())
+    .bind(c.scopes.to_string())
+    .bind(c.grant_types.join(" "))
+    .bind(&c.backchannel_logout_uri)
+    .bind(c.jwks.as_ref().map(|j| j.to_string()))
+    .bind(&c.jwks_uri)
+    .bind(c.id_token_alg.as_str())
+    .bind(c.access_token_alg.as_str())
+    .bind(c.created_at)
+    .execute(db.write())
+    .await?;
+    Ok(())
+}
+
+/// Deletes a client and, by cascade, its grants and consents. Returns whether it existed.
+pub async fn delete(db: &Db, id: &str) -> Result<bool, StoreError> {
+    let r = sqlx::query("DELETE FROM clients WHERE id = $1")
+        .bind(id)
+        .execute(db.write())
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Found clients, kept for a few seconds. A miss always reads the database, so a client
+/// created by the CLI is seen at once; a deleted one is forgotten within [`ClientCache::TTL`].
+#[derive(Clone, Default)]
+pub struct ClientCache {
+    entries: Arc<RwLock<HashMap<String, (Arc<Client>, Instant)>>>,
+}
+
+impl ClientCache {
+    pub const TTL: Duration = Duration::from_secs(5);
+
+    pub async fn get(&self, db: &Db, id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+        if let Ok(map) = self.entries.read() {
+            if let Some((c, at)) = map.get(id) {
+                if at.elapsed() < Self::TTL {
+                    return Ok(Some(c.clone()));
+                }
+            }
+        }
+        let found = by_id(db, id).await?.map(Arc::new);
+        if let (Some(c), Ok(mut map)) = (&found, self.entries.write()) {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert(id.to_owned(), (c.clone(), Instant::now()));
+        }
+        Ok(found)
+    }
+}

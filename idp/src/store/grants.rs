@@ -1,0 +1,273 @@
+//! Grants (what a user allowed a client, from one login) and their refresh-token chains;
+//! revoked access-token ids. Single use of refresh tokens is enforced by a conditional
+//! UPDATE, so two nodes cannot both rotate the same token.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::db::{Db, StoreError};
+
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub sid: Option<String>,
+    pub scope: String,
+    pub auth_time: i64,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+macro_rules! columns {
+    () => {
+        "g.id, g.user_id, g.client_id, g.sid, g.scope, g.auth_time, g.acr, g.amr, g.created_at, g.expires_at, g.revoked_at"
+    };
+}
+
+fn from_row(r: &AnyRow) -> Result<Grant, sqlx::Error> {
+    Ok(Grant {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        client_id: r.try_get("client_id")?,
+        sid: r.try_get("sid")?,
+        scope: r.try_get("scope")?,
+        auth_time: r.try_get("auth_time")?,
+        acr: r.try_get("acr")?,
+        amr: r
+            .try_get::<String, _>("amr")?
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+/// Creates a grant and, optionally, its first refresh token, atomically.
+pub async fn create(
+    db: &Db,
+    g: &Grant,
+    first_refresh: Option<(&str, i64)>,
+) -> Result<(), StoreError> {
+    let mut tx = db.write().begin().await?;
+    sqlx::query(
+        "INSERT INTO grants (id, user_id, client_id, sid, scope, auth_time, acr, amr, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&g.id)
+    .bind(&g.user_id)
+    .bind(&g.client_id)
+    .bind(&g.sid)
+    .bind(&g.scope)
+    .bind(g.auth_time)
+    .bind(&g.acr)
+    .bind(g.amr.join(" "))
+    .bind(g.created_at)
+    .bind(g.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    if let Some((hash, expires_at)) = first_refresh {
+        insert_refresh(&mut tx, hash, &g.id, g.created_at, expires_at).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_refresh(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    hash: &str,
+    grant_id: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO refresh_tokens (hash, grant_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(hash)
+        .bind(grant_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// What happened to a presented refresh token.
+#[derive(Debug)]
+pub enum Rotation {
+    /// Rotated: the old token is spent and `new_hash` stored.
+    Rotated(Grant),
+    /// Not found, expired, or its grant revoked or expired.
+    Invalid,
+    /// Belongs to another client: refused, nothing changed.
+    WrongClient,
+    /// Already spent: a replay. The whole grant was revoked.
+    Replayed,
+}
+
+/// Spends `hash` and stores `new_hash` in its place, in one transaction. A spent token
+/// presented again revokes its grant (the token family) and everything issued from it.
+pub async fn rotate_refresh(
+    db: &Db,
+    hash: &str,
+    client_id: &str,
+    new_hash: &str,
+    now: i64,
+    idle_ttl: i64,
+) -> Result<Rotation, StoreError> {
+    let mut tx = db.write().begin().await?;
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        ", rt.expires_at AS rt_expires_at, rt.used_at FROM refresh_tokens rt JOIN grants g ON g.id = rt.grant_id WHERE rt.hash = $1"
+    );
+    let Some(row) = sqlx::query(sql).bind(hash).fetch_optional(&mut *tx).await? else {
+        return Ok(Rotation::Invalid);
+    };
+    let grant = from_row(&row)?;
+    let rt_expires_at: i64 = row.try_get("rt_expires_at")?;
+    let used_at: Option<i64> = row.try_get("used_at")?;
+    if grant.client_id != client_id {
+        return Ok(Rotation::WrongClient);
+    }
+    if grant.revoked_at.is_some() || grant.expires_at <= now || rt_expires_at <= now {
+        return Ok(Rotation::Invalid);
+    }
+    let spent = used_at.is_some()
+        || sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            != 1;
+    if spent {
+        revoke_in(&mut tx, &grant.id, now, "refresh_token_replayed").await?;
+        tx.commit().await?;
+        return Ok(Rotation::Replayed);
+    }
+    let expires_at = (now + idle_ttl).min(grant.expires_at);
+    insert_refresh(&mut tx, new_hash, &grant.id, now, expires_at).await?;
+    tx.commit().await?;
+    Ok(Rotation::Rotated(grant))
+}
+
+async fn revoke_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    grant_id: &str,
+    now: i64,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE grants SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(reason)
+        .bind(grant_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Revokes a grant: its refresh tokens and the access tokens that name it stop working.
+pub async fn revoke(db: &Db, grant_id: &str, now: i64, reason: &str) -> Result<(), StoreError> {
+    let mut tx = db.write().begin().await?;
+    revoke_in(&mut tx, grant_id, now, reason).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The grant a refresh token belongs to, if the token is live (for introspection/revocation).
+pub async fn by_refresh_token(
+    db: &Db,
+    hash: &str,
+    now: i64,
+) -> Result<Option<(Grant, bool)>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        ", rt.expires_at AS rt_expires_at, rt.used_at FROM refresh_tokens rt JOIN grants g ON g.id = rt.grant_id WHERE rt.hash = $1"
+    );
+    let Some(row) = sqlx::query(sql)
+        .bind(hash)
+        .fetch_optional(db.read())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let grant = from_row(&row)?;
+    let live = row.try_get::<Option<i64>, _>("used_at")?.is_none()
+        && row.try_get::<i64, _>("rt_expires_at")? > now
+        && grant.revoked_at.is_none()
+        && grant.expires_at > now;
+    Ok(Some((grant, live)))
+}
+
+/// Whether an access token is still good: its grant (if any) live and its `jti` not revoked.
+/// One round trip.
+pub async fn access_token_live(
+    db: &Db,
+    grant_id: Option<&str>,
+    jti: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM grants WHERE id = $1 AND revoked_at IS NULL AND expires_at > $3) AS live,
+                (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $2) AS revoked",
+    )
+    .bind(grant_id.unwrap_or(""))
+    .bind(jti)
+    .bind(now)
+    .fetch_one(db.read())
+    .await?;
+    let live: i64 = row.try_get("live")?;
+    let revoked: i64 = row.try_get("revoked")?;
+    Ok(revoked == 0 && (grant_id.is_none() || live == 1))
+}
+
+/// Records a revoked access token until it would have expired anyway.
+pub async fn revoke_access_token(db: &Db, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
+    )
+    .bind(jti)
+    .bind(expires_at)
+    .execute(db.write())
+    .await?;
+    Ok(())
+}
+
+/// Grants made in session `sid` (for logout), live or not.
+pub async fn by_sid(db: &Db, sid: &str) -> Result<Vec<Grant>, StoreError> {
+    let sql = concat!("SELECT ", columns!(), " FROM grants g WHERE g.sid = $1");
+    let rows = sqlx::query(sql).bind(sid).fetch_all(db.read()).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Revokes the session-bound grants of `sid` (those without `offline_access`).
+pub async fn revoke_session_grants(db: &Db, sid: &str, now: i64) -> Result<u64, StoreError> {
+    let r = sqlx::query(
+        "UPDATE grants SET revoked_at = $1, revoke_reason = 'logout' WHERE sid = $2 AND revoked_at IS NULL AND scope NOT LIKE '%offline_access%'",
+    )
+    .bind(now)
+    .bind(sid)
+    .execute(db.write())
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Deletes expired rows (refresh tokens, revoked token ids) past their use; returns rows removed.
+pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, StoreError> {
+    let a = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
+        .bind(now)
+        .execute(db.write())
+        .await?;
+    let b = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+        .bind(now)
+        .execute(db.write())
+        .await?;
+    Ok(a.rows_affected() + b.rows_affected())
+}
