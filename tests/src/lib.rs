@@ -1,1 +1,249 @@
+//! Test harness shared by the suites: [`TestApp`] boots the real server on `127.0.0.1:0`
+//! against a fresh database (a new SQLite file, or a new PostgreSQL database plus a private
+//! Redis key prefix), and [`Browser`] drives the HTML flow like a person would.
 
+pub mod browser;
+pub mod oidc;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use idp::clock::Clock;
+use idp::config::{CacheConfig, Config};
+use idp::crypto::password::Argon2Params;
+use idp::domain::clients::{ClientSpec, register_in};
+use idp::store::users::{self, NewUser};
+use idp::{App, AppState};
+use tokio::sync::oneshot;
+
+pub use browser::Browser;
+
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub const PG_BASE_URL: &str = "postgres://postgres@127.0.0.1:5432";
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+pub const PASSWORD: &str = "Test-passw0rd!";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file + in-process cache (the embedded default).
+    Sqlite,
+    /// PostgreSQL + Redis (production shape).
+    Postgres,
+}
+
+/// A running server on an ephemeral port.
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub clock: Clock,
+    pub backend: Backend,
+    pub database_url: String,
+    dir: Option<PathBuf>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// Options for [`TestApp::start_with`].
+pub struct Options {
+    pub backend: Backend,
+    /// Overrides the database URL (e.g. a proxy in front of PostgreSQL).
+    pub database_url: Option<String>,
+    pub tweak: Option<Box<dyn FnOnce(&mut Config) + Send>>,
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        Self::start_with(Options {
+            backend,
+            database_url: None,
+            tweak: None,
+        })
+        .await
+    }
+
+    pub async fn start_with(opts: Options) -> TestApp {
+        idp::app::install_crypto_provider();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let unique = format!(
+            "{}_{}",
+            std::process::id(),
+            idp::crypto::hex(&idp::crypto::random_bytes(6))
+        );
+        let dir = std::env::temp_dir().join(format!("idp-test-{unique}"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut config = Config::dev(&dir, port);
+        config.login.argon2 = Argon2Params {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let mut database_url = config.database.url.clone();
+        if opts.backend == Backend::Postgres {
+            static STALE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+            STALE.get_or_init(drop_stale_pg_databases).await;
+            let db = format!("idp_t_{unique}");
+            create_pg_database(&db).await;
+            database_url = opts
+                .database_url
+                .clone()
+                .unwrap_or_else(|| format!("{PG_BASE_URL}/{db}"));
+            config.database.url = database_url.clone();
+            config.database.acquire_timeout_ms = 1500;
+            config.cache = CacheConfig {
+                url: Some(REDIS_URL.into()),
+                prefix: format!("idp_t_{unique}:"),
+            };
+            require_redis().await;
+        }
+        if let Some(t) = opts.tweak {
+            t(&mut config);
+        }
+        let clock = Clock::default();
+        let app = App::build(config, clock.clone())
+            .await
+            .unwrap_or_else(|e| panic!("the server did not start: {e}"));
+        let state = app.state.clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.serve(listener, async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            state,
+            clock,
+            backend: opts.backend,
+            database_url,
+            dir: Some(dir),
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A fresh browser (own cookie jar, redirects not followed).
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+
+    /// Registers a confidential client with redirect `https://rp.example/cb` and returns (id, secret).
+    pub async fn client(&self, id: &str, scopes: &str) -> (String, String) {
+        let (c, secret) = register_in(
+            &self.state,
+            ClientSpec {
+                id: id.into(),
+                name: format!("Сайт {id}"),
+                redirect_uris: vec!["https://rp.example/cb".into()],
+                post_logout_redirect_uris: vec!["https://rp.example/bye".into()],
+                scopes: scopes.into(),
+                ..ClientSpec::default()
+            },
+        )
+        .await
+        .expect("register client");
+        (c.id, secret.expect("secret"))
+    }
+
+    /// Registers a client from a full spec; returns the generated or given secret.
+    pub async fn client_spec(&self, spec: ClientSpec) -> Option<String> {
+        register_in(&self.state, spec)
+            .await
+            .expect("register client")
+            .1
+    }
+
+    /// Creates a citizen with phone `phone` and password [`PASSWORD`]; returns the `sub`.
+    pub async fn user(&self, phone: &str, level: idp::protocol::acr::Level) -> String {
+        let hash = self.state.passwords.hash(PASSWORD).await.expect("hash");
+        let u = users::create(
+            &self.state.db,
+            &NewUser {
+                surname: "Иванов".into(),
+                given_name: "Иван".into(),
+                middle_name: Some("Иванович".into()),
+                level: Some(level),
+                phone: Some(phone.into()),
+                email: Some(format!("{}@example.ru", phone.trim_start_matches('+'))),
+                snils: (level >= idp::protocol::acr::Level::Standard)
+                    .then(|| "11223344595".to_string())
+                    .filter(|_| phone.ends_with('2')),
+                inn: Some("500100732259".into()),
+                birthdate: Some("1980-01-02".into()),
+                birthplace: Some("г. Тверь".into()),
+                gender: Some("M".into()),
+                password_hash: Some(hash),
+            },
+            self.clock.now(),
+        )
+        .await
+        .expect("create user");
+        u.id
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(dir) = self.dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Creates a fresh PostgreSQL database; panics loudly if PostgreSQL cannot be reached.
+async fn create_pg_database(name: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(PG_ADMIN_URL).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL is required for this test and is not reachable at {PG_ADMIN_URL}: {e}. Start it (see .ci/run).")
+    });
+    let sql = format!("CREATE DATABASE \"{name}\"");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    let _ = conn.close().await;
+}
+
+async fn require_redis() {
+    let stream = tokio::net::TcpStream::connect("127.0.0.1:6379").await;
+    assert!(
+        stream.is_ok(),
+        "Redis is required for this test and is not reachable at {REDIS_URL}. Start it (see .ci/run)."
+    );
+}
+
+/// Drops test databases left by earlier runs (call once per process).
+pub async fn drop_stale_pg_databases() {
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let Ok(mut conn) = sqlx::AnyConnection::connect(PG_ADMIN_URL).await else {
+        return;
+    };
+    let me = format!("idp_t_{}_", std::process::id());
+    let rows = sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'idp_t_%'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_default();
+    for r in rows {
+        let name: String = r.try_get(0).unwrap_or_default();
+        if !name.starts_with(&me) {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+    let _ = conn.close().await;
+}
+
+/// Shared for tests that need an `Arc` of the state.
+pub fn shared(app: &TestApp) -> Arc<AppState> {
+    Arc::new(app.state.clone())
+}

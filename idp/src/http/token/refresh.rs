@@ -38,9 +38,10 @@ pub async fn exchange(
             .into());
         }
         Rotation::WrongClient => {
-            return Err(
-                OAuthError::invalid_grant("the refresh token was issued to another client").into(),
-            );
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was issued to another client",
+            )
+            .into());
         }
         Rotation::Replayed => {
             tracing::warn!(client = %client.id, "refresh token replayed; its grant is revoked");
