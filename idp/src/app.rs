@@ -29,6 +29,8 @@ pub struct Inner {
     pub secrets: ServerSecrets,
     /// Outbound HTTP (back-channel logout, client JWKS).
     pub http: reqwest::Client,
+    /// Access tokens whose signatures were already checked (hot path of userinfo, introspection).
+    pub verified_tokens: crate::domain::tokens::VerifiedTokens,
 }
 
 impl Deref for AppState {
@@ -80,6 +82,7 @@ impl App {
             passwords,
             secrets,
             http,
+            verified_tokens: Default::default(),
         }));
         spawn_upkeep(state.clone());
         Ok(App { state })

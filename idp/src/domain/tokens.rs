@@ -121,3 +121,43 @@ pub fn logout_token(
     });
     Some(keys.signer(alg)?.sign("logout+jwt", &claims))
 }
+
+/// Access tokens whose signature was already checked, keyed by SHA-256 of the token. A token
+/// is immutable, so a hit skips only the signature check; expiry is re-checked on every use
+/// and revocation is always asked of the store. Bounded: cleared when full.
+#[derive(Default)]
+pub struct VerifiedTokens {
+    map: std::sync::RwLock<std::collections::HashMap<[u8; 32], std::sync::Arc<AccessClaims>>>,
+}
+
+impl VerifiedTokens {
+    const MAX: usize = 100_000;
+
+    /// Like [`verify_access`], remembering successes.
+    pub fn verify(
+        &self,
+        keys: &KeySet,
+        issuer: &str,
+        token: &str,
+        now: i64,
+    ) -> Result<std::sync::Arc<AccessClaims>, AccessTokenError> {
+        let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+        let mut key = [0u8; 32];
+        key.copy_from_slice(digest.as_ref());
+        if let Some(c) = self.map.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return if c.exp > now {
+                Ok(c)
+            } else {
+                Err(AccessTokenError::Expired)
+            };
+        }
+        let claims = std::sync::Arc::new(verify_access(keys, issuer, token, now)?);
+        if let Ok(mut m) = self.map.write() {
+            if m.len() >= Self::MAX {
+                m.clear();
+            }
+            m.insert(key, claims.clone());
+        }
+        Ok(claims)
+    }
+}

@@ -12,7 +12,6 @@ use super::errors::ApiError;
 use super::extract::OAuthForm;
 use crate::app::AppState;
 use crate::crypto::sha256_hex;
-use crate::domain::tokens::verify_access;
 use crate::protocol::OAuthError;
 use crate::store::grants;
 
@@ -53,9 +52,13 @@ async fn introspect(
     let inactive = json!({ "active": false });
     if token.matches('.').count() == 2 {
         let keys = state.keys.current();
-        let Ok(at) = verify_access(&keys, &state.issuer, &token, now) else {
+        let Ok(at) = state
+            .verified_tokens
+            .verify(&keys, &state.issuer, &token, now)
+        else {
             return Ok(inactive);
         };
+        let at = (*at).clone();
         if !grants::access_token_live(&state.db, at.gid.as_deref(), &at.jti, now).await? {
             return Ok(inactive);
         }

@@ -9,11 +9,10 @@ use serde::Deserialize;
 use super::errors::ApiError;
 use super::extract::{self, parse_form};
 use crate::app::AppState;
-use crate::domain::tokens::verify_access;
 use crate::protocol::claims;
 use crate::protocol::scope::ScopeSet;
 use crate::protocol::{ErrorCode, OAuthError};
-use crate::store::{grants, users};
+use crate::store::users;
 
 #[derive(Deserialize, Default)]
 struct BodyToken {
@@ -65,34 +64,37 @@ async fn claims_for(state: &AppState, token: Option<&str>) -> Result<serde_json:
         .ok_or_else(|| bearer_error(OAuthError::invalid_request("an access token is required")))?;
     let now = state.clock.now();
     let keys = state.keys.current();
-    let at = verify_access(&keys, &state.issuer, token, now).map_err(|_| {
-        bearer_error(OAuthError::invalid_token(
-            "the access token is invalid or expired",
-        ))
-    })?;
+    let at = state
+        .verified_tokens
+        .verify(&keys, &state.issuer, token, now)
+        .map_err(|_| {
+            bearer_error(OAuthError::invalid_token(
+                "the access token is invalid or expired",
+            ))
+        })?;
     let Some(gid) = at.gid.as_deref() else {
         return Err(bearer_error(OAuthError::invalid_token(
             "this token was not issued for a user",
         )));
     };
-    if !grants::access_token_live(&state.db, Some(gid), &at.jti, now).await? {
-        return Err(bearer_error(OAuthError::invalid_token(
-            "the access token has been revoked",
-        )));
-    }
     let scopes = ScopeSet::parse(&at.scope).unwrap_or_default();
     if !scopes.contains("openid") {
-        return Err(ApiError::new(OAuthError::new(
+        let e = OAuthError::new(
             ErrorCode::InsufficientScope,
             "the token lacks the openid scope",
-        ))
-        .with_challenge("Bearer"));
+        );
+        return Err(ApiError::new(e).with_challenge("Bearer"));
     }
-    let user = users::by_id(&state.db, &at.sub)
-        .await?
-        .ok_or_else(|| bearer_error(OAuthError::invalid_token("the user no longer exists")))?;
-    Ok(serde_json::Value::Object(claims::release(
-        &scopes,
-        &user.person,
-    )))
+    match users::by_access_token(&state.db, &at.sub, gid, &at.jti, now).await? {
+        Some((user, true)) => Ok(serde_json::Value::Object(claims::release(
+            &scopes,
+            &user.person,
+        ))),
+        Some((_, false)) => Err(bearer_error(OAuthError::invalid_token(
+            "the access token has been revoked",
+        ))),
+        None => Err(bearer_error(OAuthError::invalid_token(
+            "the user no longer exists",
+        ))),
+    }
 }

@@ -101,6 +101,33 @@ pub async fn by_login(
     Ok(user.filter(|u| !matches!(login, Login::Snils(_)) || u.level >= Level::Standard))
 }
 
+/// The user behind an access token, and whether the token is still live (its grant not
+/// revoked or expired, its `jti` not revoked): one round trip for the userinfo hot path.
+pub async fn by_access_token(
+    db: &Db,
+    user_id: &str,
+    grant_id: &str,
+    jti: &str,
+    now: i64,
+) -> Result<Option<(User, bool)>, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        ", (SELECT COUNT(*) FROM grants WHERE id = $2 AND revoked_at IS NULL AND expires_at > $4) AS live,
+           (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $3) AS revoked
+         FROM users WHERE id = $1"
+    ))
+    .bind(user_id)
+    .bind(grant_id)
+    .bind(jti)
+    .bind(now)
+    .fetch_optional(db.read())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let live = row.try_get::<i64, _>("live")? == 1 && row.try_get::<i64, _>("revoked")? == 0;
+    Ok(Some((from_row(&row)?, live)))
+}
+
 pub async fn list(db: &Db, limit: i64) -> Result<Vec<User>, StoreError> {
     let rows = sqlx::query(concat!(
         "SELECT ",
