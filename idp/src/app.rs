@@ -40,6 +40,17 @@ impl Deref for AppState {
     }
 }
 
+impl AppState {
+    /// A handle for background tasks that must not keep the server alive.
+    pub fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub fn upgrade(weak: &std::sync::Weak<Inner>) -> Option<AppState> {
+        weak.upgrade().map(AppState)
+    }
+}
+
 impl Inner {
     /// An absolute URL under the issuer, e.g. `url("/token")`.
     pub fn url(&self, path: &str) -> String {
@@ -84,6 +95,7 @@ impl App {
             http,
             verified_tokens: Default::default(),
         }));
+        crate::domain::messages::spawn_worker(&state);
         spawn_upkeep(state.clone());
         Ok(App { state })
     }

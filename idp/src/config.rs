@@ -24,7 +24,43 @@ pub struct Config {
     #[serde(default)]
     pub login: LoginConfig,
     #[serde(default)]
+    pub messages: MessagesConfig,
+    #[serde(default)]
     pub dangerous: DangerousConfig,
+}
+
+/// Outbound SMS and e-mail.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessagesConfig {
+    /// `smtp://host:port` (plain), `smtp://host:port?tls=required` (STARTTLS) or `smtps://…`.
+    pub smtp_url: Option<String>,
+    /// The `From` of e-mails.
+    pub from: String,
+    /// An HTTP endpoint that takes `{"to", "text", "id"}` as JSON and sends the SMS.
+    pub sms_gateway_url: Option<String>,
+    pub sms_gateway_token: Option<String>,
+    /// Keep messages without a transport in the development outbox (`/dev/outbox`, `idp outbox`)
+    /// instead of failing them. On in `idp dev`.
+    pub dev_outbox: bool,
+    /// Attempts before a message is marked dead.
+    pub max_attempts: i64,
+    /// How often the delivery worker looks for due messages.
+    pub poll_ms: u64,
+}
+
+impl Default for MessagesConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Госуслуги ID <noreply@localhost>".into(),
+            sms_gateway_url: None,
+            sms_gateway_token: None,
+            dev_outbox: false,
+            max_attempts: 8,
+            poll_ms: 500,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -228,6 +264,10 @@ impl Config {
             tokens: TokenConfig::default(),
             session: SessionConfig::default(),
             login: LoginConfig::default(),
+            messages: MessagesConfig {
+                dev_outbox: true,
+                ..MessagesConfig::default()
+            },
             dangerous: DangerousConfig {
                 allow_http_issuer: true,
             },

@@ -57,6 +57,7 @@ pub struct ServerSecrets {
     seal: aead::LessSafeKey,
     client_secret: hmac::Key,
     cookie: hmac::Key,
+    code: hmac::Key,
 }
 
 impl ServerSecrets {
@@ -73,6 +74,7 @@ impl ServerSecrets {
             seal: aead::LessSafeKey::new(unbound),
             client_secret: hmac::Key::new(hmac::HMAC_SHA256, &derive(b"idp/client-secret/v1")),
             cookie: hmac::Key::new(hmac::HMAC_SHA256, &derive(b"idp/cookie/v1")),
+            code: hmac::Key::new(hmac::HMAC_SHA256, &derive(b"idp/code/v1")),
         }
     }
 
@@ -124,6 +126,16 @@ impl ServerSecrets {
             self.hash_client_secret(secret).as_bytes(),
             stored_hex.as_bytes(),
         )
+    }
+
+    /// Keyed hash of a one-time code, bound to what it proves (`subject`), so a leaked table
+    /// cannot be brute-forced offline.
+    pub fn code_hash(&self, subject: &str, code: &str) -> String {
+        let mut ctx = hmac::Context::with_key(&self.code);
+        ctx.update(subject.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(code.as_bytes());
+        hex(ctx.sign().as_ref())
     }
 
     /// MAC used to bind CSRF tokens to the browser's cookie.

@@ -4,8 +4,11 @@
 pub mod authorization;
 pub mod backchannel;
 pub mod clients;
+pub mod codes;
 pub mod demo;
 pub mod identifiers;
 pub mod keyring;
 pub mod login;
+pub mod messages;
+pub mod password_policy;
 pub mod tokens;

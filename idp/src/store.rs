@@ -3,10 +3,13 @@
 //! PostgreSQL through sqlx's `Any` driver: integers for times and flags, text for the rest.
 
 pub mod clients;
+pub mod codes;
 pub mod consents;
 pub mod db;
+pub mod events;
 pub mod grants;
 pub mod keys;
+pub mod outbox;
 pub mod sessions;
 pub mod users;
 

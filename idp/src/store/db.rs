@@ -60,16 +60,14 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "core",
-    include_str!("../../../migrations/sqlite/0001_core.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "core",
-    include_str!("../../../migrations/postgres/0001_core.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "core", include_str!("../../../migrations/sqlite/0001_core.sql")),
+    (2, "messages_codes_events", include_str!("../../../migrations/sqlite/0002_messages_codes_events.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "core", include_str!("../../../migrations/postgres/0001_core.sql")),
+    (2, "messages_codes_events", include_str!("../../../migrations/postgres/0002_messages_codes_events.sql")),
+];
 
 impl Db {
     /// Connects; fails at once (with the reason) if the database cannot be reached.
