@@ -1,1 +1,196 @@
-fn main() {}
+//! `loadgen`: the load generator for the provider's hot paths. `loadgen run --scenario S`
+//! prepares over HTTP (clients, real logins for user tokens), then drives `--connections`
+//! keep-alive HTTP/1.1 connections for `--seconds` after a warm-up and reports operations
+//! per second, latency percentiles and errors. `loadgen summary` turns the JSON lines of
+//! several runs into the markdown table of docs/performance.md. See bench/run.sh.
+
+mod argon;
+mod flow;
+mod http;
+mod report;
+mod runner;
+mod scenario;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::flow::ClientCreds;
+use crate::http::ClientKind;
+use crate::report::Report;
+use crate::scenario::{Scenario, Target};
+
+#[derive(Parser)]
+#[command(name = "loadgen", about = "Load generator for the identity provider")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Measure one scenario.
+    Run(Box<RunArgs>),
+    /// Print the markdown table of a file of `run --json` lines.
+    Summary {
+        /// JSON lines written by `loadgen run --json`.
+        results: PathBuf,
+        /// The server's VmRSS right after start, in KiB.
+        #[arg(long)]
+        idle_rss_kib: Option<u64>,
+        /// The server's VmRSS after all runs, in KiB.
+        #[arg(long)]
+        after_rss_kib: Option<u64>,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[arg(long, value_enum)]
+    scenario: Scenario,
+    /// The provider's base URL (its issuer).
+    #[arg(long, default_value = "http://127.0.0.1:18931")]
+    url: url::Url,
+    /// Length of the measured window.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Load before the window that is not counted.
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    /// Concurrent keep-alive connections, one worker each.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// HTTP client library.
+    #[arg(long, value_enum, default_value_t = ClientKind::Hyper)]
+    client: ClientKind,
+    /// Print one JSON line instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// The server's process id, to report its CPU use over the window.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    #[arg(long, default_value = "fns-lk")]
+    client_id: String,
+    #[arg(long, default_value = "fns-demo-secret")]
+    client_secret: String,
+    /// A client registered with `idp clients create ... --access-token-alg RS256`.
+    #[arg(long, default_value = "bench-rs256")]
+    rs256_client_id: String,
+    #[arg(long, default_value = "bench-rs256-secret")]
+    rs256_client_secret: String,
+    /// Demo citizens to log in as (repeatable); workers take them in turn.
+    #[arg(long = "login", default_values_t = ["+79000000001".to_string(), "+79000000002".to_string(), "+79000000003".to_string()])]
+    logins: Vec<String>,
+    #[arg(long, default_value = "Gosuslugi-2026!")]
+    password: String,
+    /// Argon2id memory cost for `argon2` (the server's default).
+    #[arg(long, default_value_t = 19_456)]
+    argon2_memory_kib: u32,
+    #[arg(long, default_value_t = 2)]
+    argon2_iterations: u32,
+    #[arg(long, default_value_t = 1)]
+    argon2_parallelism: u32,
+}
+
+fn main() -> ExitCode {
+    // reqwest is built without a default TLS provider; it needs one installed even for http.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(*args),
+        Command::Summary {
+            results,
+            idle_rss_kib,
+            after_rss_kib,
+        } => summary(&results, idle_rss_kib, after_rss_kib),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<(), String> {
+    if args.connections == 0 || args.seconds <= 0.0 || args.warmup < 0.0 {
+        return Err("--connections and --seconds must be positive".into());
+    }
+    let window = Duration::from_secs_f64(args.seconds);
+    let warmup = Duration::from_secs_f64(args.warmup);
+    let report = if args.scenario == Scenario::Argon2 {
+        let cost = argon::Cost {
+            memory_kib: args.argon2_memory_kib,
+            iterations: args.argon2_iterations,
+            parallelism: args.argon2_parallelism,
+        };
+        Report::new(
+            args.scenario.name(),
+            None,
+            1,
+            argon::run(cost, warmup, window)?,
+        )
+    } else {
+        // One thread: under `taskset -c 1` the load generator owns exactly one core.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(http_run(&args, warmup, window))?
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}
+
+async fn http_run(args: &RunArgs, warmup: Duration, window: Duration) -> Result<Report, String> {
+    let target = Target {
+        base: args.url.clone(),
+        client_kind: args.client,
+        client: ClientCreds {
+            id: args.client_id.clone(),
+            secret: args.client_secret.clone(),
+        },
+        rs256_client: ClientCreds {
+            id: args.rs256_client_id.clone(),
+            secret: args.rs256_client_secret.clone(),
+        },
+        logins: args.logins.clone(),
+        password: args.password.clone(),
+    };
+    let workers = scenario::prepare(args.scenario, &target, args.connections)
+        .await
+        .map_err(|e| format!("setup of {} failed: {e}", args.scenario.name()))?;
+    let measured = runner::run(workers, warmup, window, args.server_pid).await;
+    let client = serde_json::to_value(args.client)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned));
+    Ok(Report::new(
+        args.scenario.name(),
+        client,
+        args.connections,
+        measured,
+    ))
+}
+
+fn summary(path: &PathBuf, idle: Option<u64>, after: Option<u64>) -> Result<(), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let reports = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str::<Report>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{} is not JSON lines of reports: {e}", path.display()))?;
+    print!("{}", report::summary(&reports, idle, after));
+    Ok(())
+}

@@ -57,3 +57,64 @@
     });
   });
 })();
+
+// ===== Registration: live password-strength meter =====
+// The server renders the meter after a failed attempt; this updates it while typing. The score
+// mirrors the server's rules roughly (length and character classes); the server decides.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("[data-strength-for]").forEach(function (box) {
+    var input = document.getElementById(box.getAttribute("data-strength-for"));
+    var meter = box.querySelector("meter");
+    var label = box.querySelector(".strength__label");
+    var labels = (box.getAttribute("data-strength-labels") || "").split("|");
+    if (!input || !meter || !label || labels.length !== 5) {
+      return;
+    }
+    var runs = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm", "qaz", "wsx", "edc", "rfv", "tgb", "yhn", "ujm"];
+    function hasRun(text) {
+      var lower = text.toLowerCase();
+      for (var i = 0; i + 3 <= lower.length; i++) {
+        var s = lower.substr(i, 3);
+        var r = s.split("").reverse().join("");
+        for (var j = 0; j < runs.length; j++) {
+          if (runs[j].indexOf(s) !== -1 || runs[j].indexOf(r) !== -1) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+    function score(text) {
+      var classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[!-\/:-@\[-`{-~]/].filter(function (re) {
+        return re.test(text);
+      }).length;
+      var latin = /^[!-~]*$/.test(text);
+      if (text.length < 8 || classes < 4 || !latin || hasRun(text)) {
+        return text.length >= 8 ? 1 : 0;
+      }
+      if (text.length >= 12) {
+        return 4;
+      }
+      return text.length >= 10 ? 3 : 2;
+    }
+    function update() {
+      var value = input.value;
+      if (value === "" && box.getAttribute("data-server-scored") !== "1") {
+        box.hidden = true;
+        return;
+      }
+      var n = score(value);
+      box.hidden = false;
+      meter.value = n;
+      label.textContent = labels[n];
+      box.className = box.className.replace(/\bstrength--\d\b/, "strength--" + n);
+    }
+    if (!box.hidden) {
+      box.setAttribute("data-server-scored", "1");
+    }
+    input.addEventListener("input", update);
+  });
+})();
+// ===== end of registration =====

@@ -11,7 +11,10 @@
 
 mod lang;
 mod messages;
+mod outbox;
 mod pages;
+mod recovery;
+mod registration;
 mod scopes;
 mod texts;
 
@@ -23,6 +26,15 @@ pub use messages::message;
 pub use pages::{
     ConsentPage, ErrorPage, HomePage, LoggedOutPage, LoginPage, LogoutConfirmPage, render_consent,
     render_error, render_home, render_logged_out, render_login, render_logout_confirm,
+};
+pub use outbox::{OutboxPage, OutboxRow, format_utc, render_outbox};
+pub use registration::{
+    CodeChannel, CodePage, LinkConfirmPage, LinkSentPage, PasswordPage, RegisterPage,
+    RegisteredPage, render_register, render_register_code, render_register_confirm,
+    render_register_password, render_register_sent, render_registered, strength_label,
+};
+pub use recovery::{
+    RecoveryFlow, RecoveryMessage, RecoveryPage, RecoveryStep, render_recovery,
 };
 pub use scopes::scope_label;
 

@@ -20,6 +20,8 @@ pub struct LoginPage<'a> {
     pub login_value: &'a str,
     /// An error message already in the right language (see [`crate::message`]).
     pub error: Option<&'a str>,
+    /// The login is locked after failed passwords: the error offers the unlock by code.
+    pub locked: bool,
     pub other_lang_url: &'a str,
 }
 
@@ -228,7 +230,7 @@ pub fn render_home(page: &HomePage) -> String {
 }
 
 /// Renders a view; rendering only fails on a formatter error, which plain templates never raise.
-fn finish(view: impl Template) -> String {
+pub(crate) fn finish(view: impl Template) -> String {
     view.render().unwrap_or_else(|_| {
         String::from(
             "<!DOCTYPE html><html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Ошибка</title></head>\
@@ -238,7 +240,7 @@ fn finish(view: impl Template) -> String {
 }
 
 /// `url` if it is relative or http(s); "" (no link) for other schemes such as `javascript:`.
-fn safe_href(url: &str) -> &str {
+pub(crate) fn safe_href(url: &str) -> &str {
     let url = url.trim_matches(|c: char| c <= ' ');
     match url.find([':', '/', '?', '#']) {
         Some(i) if url[i..].starts_with(':') => {

@@ -130,6 +130,7 @@ fn login_page<'a>(
         client_name: client,
         login_value: login,
         error,
+        locked: false,
         other_lang_url: "/login?tx=tx-123&lang=en",
     }
 }

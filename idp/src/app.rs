@@ -96,6 +96,7 @@ impl App {
             verified_tokens: Default::default(),
         }));
         crate::domain::messages::spawn_worker(&state);
+        crate::domain::jobs::spawn_worker(&state);
         spawn_upkeep(state.clone());
         Ok(App { state })
     }

@@ -4,6 +4,8 @@
 
 mod admin;
 mod dev;
+mod verification;
+pub mod outbox;
 
 use std::path::PathBuf;
 
@@ -31,6 +33,7 @@ pub struct Target {
     #[arg(long, env = "IDP_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Data folder of the embedded default (SQLite database, master key), used without --config.
+    /// The IDP_SECTION__KEY overlay applies to the embedded default too.
     #[arg(long, env = "IDP_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
     /// Port of the embedded default (issuer http://127.0.0.1:PORT), used without --config.
@@ -42,7 +45,7 @@ impl Target {
     pub fn load(&self) -> Result<Config, String> {
         match &self.config {
             Some(path) => Config::load(path, std::env::vars()),
-            None => Ok(Config::dev(&self.data_dir, self.port)),
+            None => Config::dev_with_env(&self.data_dir, self.port, std::env::vars()),
         }
     }
 }
@@ -85,6 +88,22 @@ pub enum Command {
         #[command(subcommand)]
         action: admin::UsersAction,
     },
+    /// Service-centre operators (they confirm identities through /api/operator).
+    Operators {
+        #[command(flatten)]
+        target: Target,
+        #[command(subcommand)]
+        action: verification::OperatorsAction,
+    },
+    /// Registered-mail letters with confirmation codes, to print and post.
+    Letters {
+        #[command(flatten)]
+        target: Target,
+        #[command(subcommand)]
+        action: verification::LettersAction,
+    },
+    /// Outgoing SMS and e-mail: the newest messages and the counts by status.
+    Outbox(outbox::OutboxArgs),
 }
 
 /// Runs the command; returns the process exit code.
@@ -106,6 +125,9 @@ async fn execute(cli: Cli) -> Result<(), String> {
         Command::Keys { target, action } => admin::keys(&build(&target).await?, action).await,
         Command::Clients { target, action } => admin::clients(&build(&target).await?, action).await,
         Command::Users { target, action } => admin::users(&build(&target).await?, action).await,
+        Command::Operators { target, action } => verification::operators(&build(&target).await?, action).await,
+        Command::Letters { target, action } => verification::letters(&build(&target).await?, action).await,
+        Command::Outbox(args) => outbox::run(&args).await,
     }
 }
 

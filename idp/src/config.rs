@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::crypto::password::Argon2Params;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -26,11 +26,13 @@ pub struct Config {
     #[serde(default)]
     pub messages: MessagesConfig,
     #[serde(default)]
+    pub verification: VerificationConfig,
+    #[serde(default)]
     pub dangerous: DangerousConfig,
 }
 
 /// Outbound SMS and e-mail.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MessagesConfig {
     /// `smtp://host:port` (plain), `smtp://host:port?tls=required` (STARTTLS) or `smtps://…`.
@@ -63,7 +65,47 @@ impl Default for MessagesConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Checks by the state registries (standard level) and the confirmed level's letters.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerificationConfig {
+    /// `simulated` (built in, deterministic outcomes: docs/verification.md) or `http`.
+    pub registry: String,
+    /// `http`: the endpoint that takes the check as JSON and answers `{"status", "reason"}`.
+    pub registry_url: Option<String>,
+    /// `http`: a bearer token sent to the registry.
+    pub registry_token: Option<String>,
+    /// Run the background worker that performs due checks (off: only `run_due_jobs`).
+    pub worker: bool,
+    /// How often the worker looks for due jobs.
+    pub poll_ms: u64,
+    /// A claimed job is given back to the queue if not finished within this lease.
+    pub lease_secs: i64,
+    /// Attempts before a check is given up (the person is told and may submit again).
+    pub max_attempts: i64,
+    /// The first retry wait after the registry did not answer; doubled each time, up to 6 h.
+    pub retry_base_secs: i64,
+    /// How long the code in a registered-mail confirmation letter is valid.
+    pub letter_ttl_secs: i64,
+}
+
+impl Default for VerificationConfig {
+    fn default() -> Self {
+        Self {
+            registry: "simulated".into(),
+            registry_url: None,
+            registry_token: None,
+            worker: true,
+            poll_ms: 1000,
+            lease_secs: 120,
+            max_attempts: 6,
+            retry_base_secs: 60,
+            letter_ttl_secs: 30 * 86_400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// Address to listen on, e.g. `0.0.0.0:8080`.
@@ -75,7 +117,7 @@ pub struct ServerConfig {
     pub body_limit: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://path/to/idp.db` or `postgres://user@host/db`.
@@ -87,7 +129,7 @@ pub struct DatabaseConfig {
     pub acquire_timeout_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
     /// `redis://host:port/db`; absent means the in-process store (one node only).
@@ -97,7 +139,7 @@ pub struct CacheConfig {
     pub prefix: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeysConfig {
     /// Base64 of 32 random bytes that seal the signing keys at rest.
@@ -110,7 +152,7 @@ pub struct KeysConfig {
     pub reload_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TokenConfig {
     pub access_token_ttl: i64,
@@ -123,7 +165,7 @@ pub struct TokenConfig {
     pub refresh_absolute_ttl: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SessionConfig {
     /// The single sign-on session ends this long after login.
@@ -136,7 +178,7 @@ pub struct SessionConfig {
     pub login_ttl: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginConfig {
     pub argon2: Argon2Params,
@@ -144,9 +186,16 @@ pub struct LoginConfig {
     pub max_failures: i64,
     /// The first wait; each further failure doubles it, up to an hour.
     pub lockout_base_secs: i64,
+    /// Failed passwords from one client address (across all accounts) before the address is
+    /// locked the same way; higher than `max_failures`, since many people may share one address.
+    pub max_failures_per_address: i64,
+    /// After an unlock (or a recovery) by code, logins to that account from the address that
+    /// did it are counted apart from everyone else's for this long, so strangers' failures
+    /// cannot lock the owner out again.
+    pub unlock_shield_secs: i64,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DangerousConfig {
     /// Allow an `http://` issuer (development only: cookies are sent without `Secure`).
@@ -216,6 +265,8 @@ impl Default for LoginConfig {
             argon2: Argon2Params::default(),
             max_failures: 5,
             lockout_base_secs: 30,
+            max_failures_per_address: 50,
+            unlock_shield_secs: 7 * 86_400,
         }
     }
 }
@@ -236,6 +287,23 @@ impl Config {
         let mut value: toml::Table =
             toml::from_str(text).map_err(|e| format!("config is not valid TOML: {e}"))?;
         overlay_env(&mut value, env)?;
+        Self::from_table(value)
+    }
+
+    /// The embedded default of `idp dev` with the same `IDP_SECTION__KEY` environment overlay
+    /// as a file (e.g. `IDP_KEYS__RELOAD_SECS=1`), validated the same way.
+    pub fn dev_with_env(
+        data_dir: &Path,
+        port: u16,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Self, String> {
+        let mut value = toml::Table::try_from(Self::dev(data_dir, port))
+            .map_err(|e| format!("cannot represent the dev configuration: {e}"))?;
+        overlay_env(&mut value, env)?;
+        Self::from_table(value)
+    }
+
+    fn from_table(value: toml::Table) -> Result<Self, String> {
         let config: Config = toml::Value::Table(value)
             .try_into()
             .map_err(|e: toml::de::Error| format!("config error: {}", e.message()))?;
@@ -268,6 +336,7 @@ impl Config {
                 dev_outbox: true,
                 ..MessagesConfig::default()
             },
+            verification: VerificationConfig::default(),
             dangerous: DangerousConfig {
                 allow_http_issuer: true,
             },
@@ -331,11 +400,17 @@ impl Config {
             ("session.login_ttl", self.session.login_ttl),
             ("login.max_failures", self.login.max_failures),
             ("login.lockout_base_secs", self.login.lockout_base_secs),
+            (
+                "login.max_failures_per_address",
+                self.login.max_failures_per_address,
+            ),
+            ("login.unlock_shield_secs", self.login.unlock_shield_secs),
         ] {
             if v <= 0 {
                 problems.push(format!("{name} must be positive"));
             }
         }
+        self.verification.check(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -478,6 +553,21 @@ master_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
         let c = Config::from_toml(BASE, env.into_iter()).unwrap();
         assert_eq!(c.database.max_connections, 42);
         assert_eq!(c.cache.url.as_deref(), Some("redis://127.0.0.1:6379"));
+    }
+
+    #[test]
+    fn dev_config_takes_the_environment_overlay() {
+        let dir = Path::new("/tmp/idp-dev-overlay");
+        let plain = Config::dev_with_env(dir, 8089, std::iter::empty()).unwrap();
+        assert_eq!(plain.server.issuer, "http://127.0.0.1:8089");
+        assert_eq!(plain.keys.master_key_file, Some(dir.join("master.key")));
+        assert_eq!(plain.keys.reload_secs, Config::dev(dir, 8089).keys.reload_secs);
+        let env = [("IDP_KEYS__RELOAD_SECS".to_string(), "1".to_string())];
+        let tuned = Config::dev_with_env(dir, 8089, env.into_iter()).unwrap();
+        assert_eq!(tuned.keys.reload_secs, 1);
+        let env = [("IDP_TOKENS__CODE_TLL".to_string(), "1".to_string())];
+        let err = Config::dev_with_env(dir, 8089, env.into_iter()).unwrap_err();
+        assert!(err.contains("code_tll"), "{err}");
     }
 
     #[test]

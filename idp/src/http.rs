@@ -1,17 +1,24 @@
 //! The HTTP surface: one module per endpoint. Handlers parse, call the domain, and render.
 
+mod api_security;
+mod api;
 mod authorize;
 mod client_auth;
 mod consent;
 mod cookies;
+mod dev_outbox;
 mod discovery;
 pub mod errors;
 mod extract;
 mod health;
 mod home;
+mod identity;
 mod introspect;
 mod login;
 mod logout;
+mod operator;
+mod recovery;
+mod registration;
 mod revoke;
 mod security;
 mod token;
@@ -36,6 +43,24 @@ pub fn router(state: AppState) -> Router {
         .route("/jwks", get(discovery::jwks))
         .route("/authorize", get(authorize::get).post(authorize::post))
         .route("/login", get(login::page).post(login::submit))
+        .route("/recover", get(recovery::recover_page).post(recovery::recover_start))
+        .route("/recover/code", post(recovery::recover_code))
+        .route("/recover/answer", post(recovery::recover_answer))
+        .route("/recover/password", post(recovery::recover_password))
+        .route("/unlock", get(recovery::unlock_page).post(recovery::unlock_start))
+        .route("/unlock/code", post(recovery::unlock_code))
+        .route(
+            "/api/security/secret-question",
+            get(api_security::get).put(api_security::put),
+        )
+        .route("/register", get(registration::page).post(registration::submit))
+        .route("/register/code", get(registration::code_page).post(registration::code_submit))
+        .route("/register/email", get(registration::link_page).post(registration::link_submit))
+        .route(
+            "/register/password",
+            get(registration::password_page).post(registration::password_submit),
+        )
+        .route("/dev/outbox", get(dev_outbox::page))
         .route("/consent", get(consent::page).post(consent::submit))
         .route("/token", post(token::handle))
         .route("/userinfo", get(userinfo::get).post(userinfo::post))
@@ -44,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", get(logout::get).post(logout::post))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .merge(identity::routes())
+        .merge(operator::routes())
         .fallback(home::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(security::headers))

@@ -6,6 +6,7 @@ pub mod acr;
 pub mod authorize;
 pub mod claims;
 pub mod client;
+pub mod doc_claims;
 pub mod error;
 pub mod pkce;
 pub mod scope;

@@ -6,10 +6,18 @@ pub mod clients;
 pub mod codes;
 pub mod consents;
 pub mod db;
+pub mod documents;
 pub mod events;
 pub mod grants;
+pub mod identity;
+pub mod jobs;
 pub mod keys;
+pub mod letters;
+pub mod operators;
 pub mod outbox;
+pub mod profile;
+pub mod recovery;
+pub mod released;
 pub mod sessions;
 pub mod users;
 

@@ -45,7 +45,8 @@ pub struct TestApp {
 /// Options for [`TestApp::start_with`].
 pub struct Options {
     pub backend: Backend,
-    /// Overrides the database URL (e.g. a proxy in front of PostgreSQL).
+    /// Overrides the database URL (e.g. a proxy in front of PostgreSQL). On PostgreSQL a
+    /// `{db}` in it is replaced by the name of the fresh database created for the test.
     pub database_url: Option<String>,
     pub tweak: Option<Box<dyn FnOnce(&mut Config) + Send>>,
 }
@@ -87,7 +88,8 @@ impl TestApp {
             create_pg_database(&db).await;
             database_url = opts
                 .database_url
-                .clone()
+                .as_deref()
+                .map(|u| u.replace("{db}", &db))
                 .unwrap_or_else(|| format!("{PG_BASE_URL}/{db}"));
             config.database.url = database_url.clone();
             config.database.acquire_timeout_ms = 1500;
@@ -218,7 +220,8 @@ async fn require_redis() {
     );
 }
 
-/// Drops test databases left by earlier runs (call once per process).
+/// Drops test databases left by earlier runs (call once per process). Databases of a test
+/// process that is still running (its pid is in the name) are left alone.
 pub async fn drop_stale_pg_databases() {
     use sqlx::{Connection, Row};
     sqlx::any::install_default_drivers();
@@ -232,7 +235,12 @@ pub async fn drop_stale_pg_databases() {
         .unwrap_or_default();
     for r in rows {
         let name: String = r.try_get(0).unwrap_or_default();
-        if !name.starts_with(&me) {
+        let owner_alive = name
+            .strip_prefix("idp_t_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !name.starts_with(&me) && !owner_alive {
             let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                 "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
             )))

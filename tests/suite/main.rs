@@ -22,4 +22,8 @@ macro_rules! on_both_backends {
     };
 }
 
+mod authorize;
 mod oidc_flow;
+mod tokens;
+mod robustness;
+mod recovery;

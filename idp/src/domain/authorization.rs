@@ -151,7 +151,10 @@ pub async fn proceed(
     let needs_login = match session {
         None => true,
         Some((s, _)) => {
-            !fresh && (req.prompt.login || req.max_age.is_some_and(|m| now - s.auth_time > m))
+            // max_age=0 means "log in now", like prompt=login (OIDC Core errata, issue #993).
+            !fresh
+                && (req.prompt.login
+                    || req.max_age.is_some_and(|m| m == 0 || now - s.auth_time > m))
         }
     };
     if needs_login {

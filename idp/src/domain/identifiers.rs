@@ -68,7 +68,7 @@ pub fn normalize_email(text: &str) -> Option<String> {
         && !domain.ends_with('.')
         && !t
             .chars()
-            .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"')
         && t.len() <= 254;
     ok.then_some(t)
 }
@@ -202,5 +202,6 @@ mod tests {
             Some(Login::Phone("+79001234567".into()))
         );
         assert_eq!(Login::parse("nobody"), None);
+        assert_eq!(Login::parse("a\u{0}@example.ru"), None, "control characters");
     }
 }

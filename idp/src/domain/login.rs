@@ -1,17 +1,20 @@
 //! Password login with lockout, and the SSO session it opens.
 //!
-//! Failures are counted per login identifier (known or not, so counting reveals nothing);
-//! past `login.max_failures` the identifier is locked for a wait that doubles with each
-//! further failure, up to an hour, and a success clears it.
+//! Failures are counted per account (per identifier when it names none, so counting reveals
+//! nothing) and per client address, with locks that grow and expire by themselves; see
+//! [`super::lockout`] for the rules and the unlock by code.
+
+use std::net::IpAddr;
 
 use crate::app::AppState;
 use crate::crypto::password::Verified;
 use crate::crypto::{random_token, sha256_hex};
 use crate::store::sessions::{self, NewSession, Session};
 use crate::store::users::{self, User};
-use crate::store::{StoreError, grants};
+use crate::store::{StoreError, events, grants};
 
 use super::identifiers::Login;
+use super::lockout::Counters;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -25,79 +28,119 @@ pub enum LoginError {
     Cache(#[from] crate::cache::CacheError),
 }
 
-/// Checks a login and password. Unknown logins cost the same Argon2 work as known ones.
+/// Checks a login and password without a client address (only the account is counted).
 pub async fn check_password(
     state: &AppState,
     login_text: &str,
     password: &str,
 ) -> Result<User, LoginError> {
+    check_password_from(state, login_text, password, None).await
+}
+
+/// Checks a login and password typed at `addr`. Unknown logins cost the same Argon2 work as
+/// known ones, and a locked account or address is refused before any hashing.
+pub async fn check_password_from(
+    state: &AppState,
+    login_text: &str,
+    password: &str,
+    addr: Option<IpAddr>,
+) -> Result<User, LoginError> {
     let login = Login::parse(login_text);
-    let throttle = login
+    let identifier_key = login
         .as_ref()
         .map(Login::throttle_key)
         .unwrap_or_else(|| sha256_hex(login_text.trim().as_bytes())[..32].to_string());
-    if state
-        .cache
-        .get(&format!("lock:{throttle}"))
-        .await?
-        .is_some()
-    {
-        return Err(LoginError::Locked);
-    }
     let user = match &login {
         Some(l) => users::by_login(&state.db, l).await?,
         None => None,
     };
-    // A password over 128 characters is refused without hashing it (denial-of-service guard).
-    let verdict = if password.len() > 128 {
-        Verified::No
-    } else {
-        state
-            .passwords
-            .verify(
-                password,
-                user.as_ref().and_then(|u| u.password_hash.as_deref()),
-            )
-            .await
-    };
-    match (user, verdict) {
-        (Some(u), Verified::Yes) => {
-            clear_failures(state, &throttle).await?;
-            Ok(u)
-        }
-        (Some(u), Verified::YesRehash(new_hash)) => {
-            clear_failures(state, &throttle).await?;
-            users::set_password_hash(&state.db, &u.id, &new_hash, state.clock.now()).await?;
-            Ok(u)
-        }
-        _ => {
-            record_failure(state, &throttle).await?;
+    let counters = Counters::for_attempt(
+        state,
+        user.as_ref().map(|u| u.id.as_str()),
+        &identifier_key,
+        addr,
+    )
+    .await?;
+    if counters.locked(state).await? {
+        return Err(LoginError::Locked);
+    }
+    match user {
+        Some(u) => verify_counted(state, u, password, &counters).await,
+        None => {
+            // The same work as a known login: a dummy hash, a counted failure.
+            let _ = verify(state, None, password).await;
+            counters.failed(state).await?;
             Err(LoginError::Failed)
         }
     }
 }
 
-async fn record_failure(state: &AppState, throttle: &str) -> Result<(), LoginError> {
-    let failures = state.cache.incr(&format!("fail:{throttle}"), 3600).await?;
-    let cfg = &state.config.login;
-    if failures >= cfg.max_failures {
-        let doublings = (failures - cfg.max_failures).min(16) as u32;
-        let wait = cfg
-            .lockout_base_secs
-            .saturating_mul(1i64 << doublings)
-            .min(3600);
-        state
-            .cache
-            .put(&format!("lock:{throttle}"), b"1", wait as u64)
-            .await?;
+/// Re-asks the password of a logged-in person (before a sensitive change), with the same
+/// lockout as a login from `addr`.
+pub async fn confirm_password(
+    state: &AppState,
+    user: &User,
+    password: &str,
+    addr: Option<IpAddr>,
+) -> Result<(), LoginError> {
+    let counters = Counters::for_attempt(state, Some(&user.id), "", addr).await?;
+    if counters.locked(state).await? {
+        return Err(LoginError::Locked);
     }
-    Ok(())
+    verify_counted(state, user.clone(), password, &counters)
+        .await
+        .map(|_| ())
 }
 
-async fn clear_failures(state: &AppState, throttle: &str) -> Result<(), LoginError> {
-    state.cache.delete(&format!("fail:{throttle}")).await?;
-    state.cache.delete(&format!("lock:{throttle}")).await?;
-    Ok(())
+async fn verify_counted(
+    state: &AppState,
+    user: User,
+    password: &str,
+    counters: &Counters,
+) -> Result<User, LoginError> {
+    match verify(state, user.password_hash.as_deref(), password).await {
+        Verified::Yes => {
+            counters.succeeded(state).await?;
+            Ok(user)
+        }
+        Verified::YesRehash(new_hash) => {
+            counters.succeeded(state).await?;
+            users::set_password_hash(&state.db, &user.id, &new_hash, state.clock.now()).await?;
+            Ok(user)
+        }
+        Verified::No => {
+            if let Some(wait) = counters.failed(state).await? {
+                record_lock(state, &user.id, wait).await?;
+            }
+            Err(LoginError::Failed)
+        }
+    }
+}
+
+async fn verify(state: &AppState, stored: Option<&str>, password: &str) -> Verified {
+    // A password over 128 characters is refused without hashing it (denial-of-service guard).
+    if password.len() > 128 {
+        return Verified::No;
+    }
+    state.passwords.verify(password, stored).await
+}
+
+/// Puts the lock in the account's event feed, so its owner sees why logging in was refused.
+async fn record_lock(state: &AppState, user_id: &str, wait: i64) -> Result<(), StoreError> {
+    let detail = serde_json::json!({ "wait_secs": wait });
+    events::record(
+        state.db.write(),
+        &events::NewEvent {
+            user_id,
+            kind: "security",
+            status: "failure",
+            summary: "Вход временно заблокирован после неудачных попыток ввода пароля",
+            detail: Some(&detail),
+            source: "system",
+        },
+        state.clock.now(),
+    )
+    .await
 }
 
 /// The live session behind a session cookie, with its user.

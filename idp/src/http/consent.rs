@@ -1,7 +1,7 @@
 //! The consent page: the relying party by name and each requested data item in plain words,
 //! with allow and deny. An allowed consent is remembered per user, client and scope set.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -32,7 +32,7 @@ pub struct ConsentForm {
 pub async fn page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<PageQuery>,
+    extract::PageParams(q): extract::PageParams<PageQuery>,
 ) -> Result<Response, PageError> {
     let lang = extract::lang(&headers, q.lang.as_deref(), None);
     let tx = AuthTx::load(&state, q.tx.as_deref().unwrap_or(""))

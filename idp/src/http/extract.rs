@@ -1,12 +1,13 @@
 //! Request extractors that fail in the protocol's own terms: a bad form body at an OAuth
 //! endpoint is `invalid_request` JSON, never axum's plain-text rejection.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use consent_ui::Lang;
 use serde::de::DeserializeOwned;
 
-use super::errors::ApiError;
+use super::errors::{ApiError, PageError};
 use crate::protocol::OAuthError;
 
 /// A `application/x-www-form-urlencoded` body for OAuth endpoints.
@@ -40,6 +41,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OAuthForm<T> {
                 ))
             })?;
         parse_form(&bytes).map(OAuthForm)
+    }
+}
+
+/// The query string of a page. A malformed one (say, a repeated parameter) gets the
+/// friendly "bad request" page, not axum's plain-text rejection.
+pub struct PageParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for PageParams<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, PageError> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
+            .map(PageParams)
+            .map_err(|_| PageError::bad_request(lang(&parts.headers, None, None), "bad_request"))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The landing page, static assets, and the 404 page.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -18,7 +18,7 @@ pub struct LangQuery {
 pub async fn page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<LangQuery>,
+    extract::PageParams(q): extract::PageParams<LangQuery>,
 ) -> Result<Response, PageError> {
     let lang = extract::lang(&headers, q.lang.as_deref(), None);
     let session =

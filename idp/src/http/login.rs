@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use consent_ui::Lang;
@@ -35,7 +35,7 @@ pub struct LoginForm {
 pub async fn page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<PageQuery>,
+    extract::PageParams(q): extract::PageParams<PageQuery>,
 ) -> Result<Response, PageError> {
     let tx = load_tx(
         &state,
@@ -80,7 +80,14 @@ pub async fn submit(
         )
         .await);
     }
-    let user = match login::check_password(&state, &form.login, &form.password).await {
+    let user = match login::check_password_from(
+        &state,
+        &form.login,
+        &form.password,
+        Some(peer.ip()),
+    )
+    .await
+    {
         Ok(u) => u,
         Err(LoginError::Failed) => {
             return Ok(render(
@@ -176,6 +183,7 @@ async fn render(
         client_name: client.as_ref().map(|c| c.name.as_str()),
         login_value,
         error: error.map(|k| consent_ui::message(k, lang)),
+        locked: error == Some("login_locked"),
         other_lang_url: &other,
     });
     let mut resp = (status, Html(html)).into_response();

@@ -2,7 +2,7 @@
 //! the form body. Revoked tokens are refused.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -20,7 +20,7 @@ struct BodyToken {
 }
 
 pub async fn get(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    respond(&state, extract::bearer(&headers)).await
+    respond(&state, &headers, extract::bearer(&headers)).await
 }
 
 pub async fn post(
@@ -31,7 +31,10 @@ pub async fn post(
     let from_body = if body.is_empty() {
         BodyToken::default()
     } else {
-        parse_form::<BodyToken>(&body).unwrap_or_default()
+        match parse_form::<BodyToken>(&body) {
+            Ok(form) => form,
+            Err(e) => return e.with_challenge("Bearer").into_response(),
+        }
     };
     let header_token = extract::bearer(&headers);
     if header_token.is_some() && from_body.access_token.is_some() {
@@ -40,10 +43,24 @@ pub async fn post(
         ))
         .into_response();
     }
-    respond(&state, header_token.or(from_body.access_token.as_deref())).await
+    respond(
+        &state,
+        &headers,
+        header_token.or(from_body.access_token.as_deref()),
+    )
+    .await
 }
 
-async fn respond(state: &AppState, token: Option<&str>) -> Response {
+async fn respond(state: &AppState, headers: &HeaderMap, token: Option<&str>) -> Response {
+    let Some(token) = token else {
+        if headers.contains_key(header::AUTHORIZATION) {
+            return bearer_error(OAuthError::invalid_request(
+                "the Authorization header carries no bearer token",
+            ))
+            .into_response();
+        }
+        return missing_token();
+    };
     match claims_for(state, token).await {
         Ok(body) => {
             let mut resp = axum::Json(body).into_response();
@@ -55,13 +72,24 @@ async fn respond(state: &AppState, token: Option<&str>) -> Response {
     }
 }
 
+/// RFC 6750 §3.1: a request without any authentication gets 401 and a bare `Bearer`
+/// challenge, with no error code. (A malformed `Authorization` header is `invalid_request`.)
+fn missing_token() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (header::WWW_AUTHENTICATE, "Bearer"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+    )
+        .into_response()
+}
+
 fn bearer_error(e: OAuthError) -> ApiError {
     ApiError::new(e).with_challenge("Bearer")
 }
 
-async fn claims_for(state: &AppState, token: Option<&str>) -> Result<serde_json::Value, ApiError> {
-    let token = token
-        .ok_or_else(|| bearer_error(OAuthError::invalid_request("an access token is required")))?;
+async fn claims_for(state: &AppState, token: &str) -> Result<serde_json::Value, ApiError> {
     let now = state.clock.now();
     let keys = state.keys.current();
     let at = state
@@ -86,10 +114,12 @@ async fn claims_for(state: &AppState, token: Option<&str>) -> Result<serde_json:
         return Err(ApiError::new(e).with_challenge("Bearer"));
     }
     match users::by_access_token(&state.db, &at.sub, gid, &at.jti, now).await? {
-        Some((user, true)) => Ok(serde_json::Value::Object(claims::release(
-            &scopes,
-            &user.person,
-        ))),
+        Some((user, true)) => {
+            let mut released = claims::release(&scopes, &user.person);
+            crate::domain::verification::release_documents(state, &user, &scopes, &mut released)
+                .await?;
+            Ok(serde_json::Value::Object(released))
+        }
         Some((_, false)) => Err(bearer_error(OAuthError::invalid_token(
             "the access token has been revoked",
         ))),

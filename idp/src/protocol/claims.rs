@@ -1,6 +1,8 @@
 //! Which claims each scope releases, over one person record. ESIA scope names and the
 //! standard OIDC scopes read the same data.
 
+pub mod profile;
+
 use serde_json::{Map, Value, json};
 
 use super::acr::Level;

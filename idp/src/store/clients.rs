@@ -52,6 +52,10 @@ macro_rules! columns {
 }
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<Client>, StoreError> {
+    // No client id holds a NUL, and PostgreSQL refuses such text outright (a 500, not "unknown").
+    if id.contains('\0') {
+        return Ok(None);
+    }
     let row = sqlx::query(concat!(
         "SELECT ",
         columns!(),

@@ -39,10 +39,14 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
+            // A protocol error is what a connection closed by a proxy or a restarting
+            // server looks like mid-handshake (e.g. EOF answering the SSLRequest).
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_owned())
             }
@@ -63,10 +67,18 @@ impl From<sqlx::Error> for StoreError {
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../../../migrations/sqlite/0001_core.sql")),
     (2, "messages_codes_events", include_str!("../../../migrations/sqlite/0002_messages_codes_events.sql")),
+    (3, "registration", include_str!("../../../migrations/sqlite/0003_registration.sql")),
+    (4, "recovery", include_str!("../../../migrations/sqlite/0004_recovery.sql")),
+    (5, "verification", include_str!("../../../migrations/sqlite/0005_verification.sql")),
+    (6, "profile", include_str!("../../../migrations/sqlite/0006_profile.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../../../migrations/postgres/0001_core.sql")),
     (2, "messages_codes_events", include_str!("../../../migrations/postgres/0002_messages_codes_events.sql")),
+    (3, "registration", include_str!("../../../migrations/postgres/0003_registration.sql")),
+    (4, "recovery", include_str!("../../../migrations/postgres/0004_recovery.sql")),
+    (5, "verification", include_str!("../../../migrations/postgres/0005_verification.sql")),
+    (6, "profile", include_str!("../../../migrations/postgres/0006_profile.sql")),
 ];
 
 impl Db {

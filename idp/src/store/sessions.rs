@@ -136,3 +136,17 @@ pub async fn end_by_sid(db: &Db, sid: &str, now: i64) -> Result<Option<Session>,
     tx.commit().await?;
     Ok(session)
 }
+
+/// The live sessions of a user (not ended, not past their absolute end), oldest first: for
+/// ending them all after a password reset or an account deletion.
+pub async fn live_for_user(db: &Db, user_id: &str, now: i64) -> Result<Vec<Session>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, sid, user_id, auth_time, amr, persistent, created_at, last_seen_at, expires_at FROM sessions
+         WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 ORDER BY created_at, sid",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}

@@ -19,10 +19,20 @@ pub async fn exchange(
     scope: Option<ScopeSet>,
 ) -> Result<Value, ApiError> {
     let now = state.clock.now();
+    let hash = sha256_hex(refresh_token.as_bytes());
+    // A refused scope must not spend the token (the client would be left with a spent one,
+    // and its next use would revoke the grant as a replay). A grant's scope never changes,
+    // so checking it before the atomic rotation is safe.
+    if let Some(requested) = &scope
+        && let Some((g, _)) = grants::by_refresh_token(&state.db, &hash, now).await?
+        && g.client_id == client.id
+    {
+        narrowed(Some(requested), &g.scope)?;
+    }
     let new = random_token(32);
     let rotation = grants::rotate_refresh(
         &state.db,
-        &sha256_hex(refresh_token.as_bytes()),
+        &hash,
         &client.id,
         &sha256_hex(new.as_bytes()),
         now,
@@ -51,17 +61,19 @@ pub async fn exchange(
             .into());
         }
     };
-    let granted = ScopeSet::parse(&grant.scope).unwrap_or_default();
-    let scope = match scope {
-        Some(s) if !s.is_subset(&granted) => {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                "a refresh may only narrow the scope",
-            )
-            .into());
-        }
-        Some(s) if !s.is_empty() => s.to_string(),
-        _ => grant.scope.clone(),
-    };
+    let scope = narrowed(scope.as_ref(), &grant.scope)?;
     mint::user_tokens(state, client, &grant, &scope, None, Some(&new))
+}
+
+/// The scope of the refreshed tokens: the requested one if it narrows the grant's, else the grant's.
+fn narrowed(requested: Option<&ScopeSet>, granted: &str) -> Result<String, OAuthError> {
+    let granted_set = ScopeSet::parse(granted).unwrap_or_default();
+    match requested {
+        Some(s) if !s.is_subset(&granted_set) => Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "a refresh may only narrow the scope",
+        )),
+        Some(s) if !s.is_empty() => Ok(s.to_string()),
+        _ => Ok(granted.to_owned()),
+    }
 }

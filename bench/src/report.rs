@@ -1,0 +1,264 @@
+//! Results: one `Report` per run (a human table or one JSON line), and the markdown summary
+//! of a whole `run.sh` session set against the floors and the Node.js figures.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::runner::Measured;
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Report {
+    pub scenario: String,
+    /// `hyper` or `reqwest`; absent for argon2.
+    pub client: Option<String>,
+    pub connections: usize,
+    /// The measured window, in seconds.
+    pub seconds: f64,
+    /// Successful operations in the window.
+    pub ok: u64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    /// Successful operations per second.
+    pub rate: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// Cores' worth of CPU the server used over the window.
+    pub server_cpu: Option<f64>,
+    pub loadgen_cpu: Option<f64>,
+    /// Cores' worth of CPU that other processes on the machine used meanwhile (noise).
+    #[serde(default)]
+    pub other_cpu: Option<f64>,
+}
+
+impl Report {
+    pub fn new(scenario: &str, client: Option<String>, connections: usize, m: Measured) -> Self {
+        let mut lat = m.latencies_us;
+        lat.sort_unstable();
+        let pct = |q: f64| -> f64 {
+            if lat.is_empty() {
+                return 0.0;
+            }
+            let rank = ((q * lat.len() as f64).ceil() as usize).clamp(1, lat.len());
+            f64::from(lat[rank - 1]) / 1000.0
+        };
+        let secs = m.window.as_secs_f64();
+        Self {
+            scenario: scenario.to_owned(),
+            client,
+            connections,
+            seconds: secs,
+            ok: lat.len() as u64,
+            errors: m.errors,
+            first_error: m.first_error,
+            rate: if secs > 0.0 {
+                lat.len() as f64 / secs
+            } else {
+                0.0
+            },
+            p50_ms: pct(0.50),
+            p90_ms: pct(0.90),
+            p99_ms: pct(0.99),
+            max_ms: pct(1.0),
+            server_cpu: m.server_cpu,
+            loadgen_cpu: m.loadgen_cpu,
+            other_cpu: m.other_cpu,
+        }
+    }
+
+    /// Server CPU time per successful operation, in microseconds: the cost to optimise.
+    pub fn server_us_per_op(&self) -> Option<f64> {
+        self.server_cpu
+            .filter(|_| self.rate > 0.0)
+            .map(|c| c * 1e6 / self.rate)
+    }
+
+    /// A small table for people.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:<26} {:>6} {:>10} {:>11} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>7} {:>7}",
+            "scenario",
+            "conns",
+            "ok",
+            "per second",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "errors",
+            "server",
+            "server/op",
+            "loadgen",
+            "other"
+        );
+        let _ = writeln!(
+            s,
+            "{:<26} {:>6} {:>10} {:>11.0} {:>8.2} {:>8.2} {:>8.2} {:>8} {:>7} {:>9} {:>7} {:>7}",
+            self.scenario,
+            self.connections,
+            self.ok,
+            self.rate,
+            self.p50_ms,
+            self.p90_ms,
+            self.p99_ms,
+            self.errors,
+            cpu(self.server_cpu),
+            us(self.server_us_per_op()),
+            cpu(self.loadgen_cpu),
+            cpu(self.other_cpu)
+        );
+        if let Some(e) = &self.first_error {
+            let _ = writeln!(s, "first error: {e}");
+        }
+        s
+    }
+}
+
+/// The floor and the Node.js provider's figure for a scenario, in operations/s.
+fn floor_and_node(scenario: &str) -> (Option<f64>, Option<f64>) {
+    match scenario {
+        "client-credentials" => (Some(10_000.0), Some(1_400.0)),
+        "client-credentials-rs256" => (Some(3_000.0), None),
+        "refresh" => (Some(4_000.0), Some(800.0)),
+        "userinfo" => (Some(10_000.0), Some(3_400.0)),
+        "introspection" => (Some(10_000.0), Some(3_800.0)),
+        _ => (None, None),
+    }
+}
+
+/// The markdown table of a set of runs, plus memory rows (KiB of VmRSS) when given.
+pub fn summary(
+    reports: &[Report],
+    idle_rss_kib: Option<u64>,
+    after_rss_kib: Option<u64>,
+) -> String {
+    let argon = reports
+        .iter()
+        .find(|r| r.scenario == "argon2")
+        .map(|r| r.rate);
+    let mut s = String::new();
+    s.push_str("| Scenario | Floor | Measured | Result | Node.js provider | p50 / p90 / p99 ms | Errors | Server CPU | Server CPU per op | Loadgen CPU | Other processes |\n");
+    s.push_str("|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|\n");
+    for r in reports {
+        let (floor, node) = match r.scenario.as_str() {
+            "login" => (argon.map(|a| 0.9 * a), None),
+            other => floor_and_node(other),
+        };
+        let floor_text = match (r.scenario.as_str(), floor) {
+            ("login", Some(f)) => format!("{f:.1}/s (90% of argon2)"),
+            (_, Some(f)) => format!("{f:.0}/s"),
+            ("argon2", None) => "reference".to_string(),
+            _ => "-".to_string(),
+        };
+        let verdict = match floor {
+            Some(f) if r.errors == 0 && r.rate >= f => format!("met ({:.0}%)", 100.0 * r.rate / f),
+            Some(f) => format!("**missed** ({:.0}%)", 100.0 * r.rate / f),
+            None => "-".to_string(),
+        };
+        let rate = if r.rate >= 100.0 {
+            format!("{:.0}/s", r.rate)
+        } else {
+            format!("{:.1}/s", r.rate)
+        };
+        let _ = writeln!(
+            s,
+            "| {} ({} conns) | {} | {} | {} | {} | {:.2} / {:.2} / {:.2} | {} | {} | {} | {} | {} |",
+            r.scenario,
+            r.connections,
+            floor_text,
+            rate,
+            verdict,
+            node.map_or("-".to_string(), |n| format!("{n:.0}/s")),
+            r.p50_ms,
+            r.p90_ms,
+            r.p99_ms,
+            r.errors,
+            cpu(r.server_cpu),
+            us(r.server_us_per_op()),
+            cpu(r.loadgen_cpu),
+            cpu(r.other_cpu),
+        );
+    }
+    for (label, kib) in [
+        ("idle memory after start", idle_rss_kib),
+        ("memory after the runs", after_rss_kib),
+    ] {
+        let Some(kib) = kib else { continue };
+        let mb = kib as f64 / 1024.0;
+        let verdict = if label.starts_with("idle") {
+            if mb < 30.0 { "met" } else { "**missed**" }
+        } else {
+            "-"
+        };
+        let floor = if label.starts_with("idle") {
+            "< 30 MiB"
+        } else {
+            "-"
+        };
+        let _ = writeln!(
+            s,
+            "| {label} (VmRSS) | {floor} | {mb:.1} MiB | {verdict} | - | - | - | - | - | - | - |"
+        );
+    }
+    s
+}
+
+fn cpu(c: Option<f64>) -> String {
+    c.map_or("-".to_string(), |c| format!("{:.0}%", c * 100.0))
+}
+
+fn us(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |v| format!("{v:.0} µs"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn report(scenario: &str, lat: Vec<u32>, errors: u64) -> Report {
+        let m = Measured {
+            latencies_us: lat,
+            errors,
+            first_error: None,
+            window: Duration::from_secs(1),
+            server_cpu: Some(1.0),
+            loadgen_cpu: None,
+            other_cpu: None,
+        };
+        Report::new(scenario, None, 1, m)
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let r = report("userinfo", (1..=100).map(|i| i * 1000).collect(), 0);
+        assert_eq!(
+            (r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms),
+            (50.0, 90.0, 99.0, 100.0)
+        );
+        assert_eq!(r.rate, 100.0);
+        assert_eq!(r.server_us_per_op(), Some(10_000.0));
+    }
+
+    #[test]
+    fn login_floor_is_ninety_percent_of_argon2() {
+        let argon = report("argon2", vec![1000; 40], 0);
+        let ok = report("login", vec![1000; 36], 0);
+        let slow = report("login", vec![1000; 35], 0);
+        let s = summary(&[argon, ok, slow], Some(20 * 1024), None);
+        let lines: Vec<&str> = s.lines().collect();
+        assert!(lines[3].contains("met (100%)"), "{}", lines[3]);
+        assert!(lines[4].contains("**missed** (97%)"), "{}", lines[4]);
+        assert!(lines[5].contains("20.0 MiB | met"), "{}", lines[5]);
+    }
+
+    #[test]
+    fn errors_fail_a_floor() {
+        let r = report("userinfo", vec![10; 20_000], 3);
+        assert!(summary(&[r], None, None).contains("**missed**"));
+    }
+}

@@ -1,0 +1,310 @@
+//! The measured scenarios: what each worker prepares over HTTP before the clock starts, and
+//! the one operation it repeats (a request, or for `login` a whole password login).
+
+use hyper::StatusCode;
+use hyper::body::Bytes;
+use hyper::header::{self, HeaderValue};
+use serde::Deserialize;
+
+use crate::flow::{self, Browser, ClientCreds};
+use crate::http::{ClientKind, Conn, Error, Jar, Req, form_body};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    /// POST /token grant_type=client_credentials, ES256 access token.
+    ClientCredentials,
+    /// The same with a client whose access tokens are RS256.
+    ClientCredentialsRs256,
+    /// POST /token grant_type=refresh_token; each worker rotates its own chain.
+    Refresh,
+    /// GET /userinfo with a user's access token.
+    Userinfo,
+    /// POST /introspect of a user's access token.
+    Introspection,
+    /// Full password logins: /authorize, the login page, the password POST, the redirect.
+    Login,
+    /// Raw Argon2id hashes on one core, no HTTP.
+    Argon2,
+}
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::ClientCredentials => "client-credentials",
+            Scenario::ClientCredentialsRs256 => "client-credentials-rs256",
+            Scenario::Refresh => "refresh",
+            Scenario::Userinfo => "userinfo",
+            Scenario::Introspection => "introspection",
+            Scenario::Login => "login",
+            Scenario::Argon2 => "argon2",
+        }
+    }
+}
+
+/// What the scenarios need to know about the provider under test.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub base: url::Url,
+    pub client_kind: ClientKind,
+    /// The client for user flows, introspection and ES256 client credentials.
+    pub client: ClientCreds,
+    /// A client registered with `--access-token-alg RS256`.
+    pub rs256_client: ClientCreds,
+    /// Demo citizens' logins (phones); workers take them in turn.
+    pub logins: Vec<String>,
+    pub password: String,
+}
+
+/// A worker's prepared state: its connection and what it sends.
+pub struct Worker {
+    conn: Conn,
+    job: Job,
+}
+
+enum Job {
+    ClientCredentials {
+        auth: HeaderValue,
+        body: Bytes,
+    },
+    Refresh {
+        auth: HeaderValue,
+        token: String,
+    },
+    Userinfo {
+        bearer: HeaderValue,
+    },
+    Introspection {
+        auth: HeaderValue,
+        body: Bytes,
+    },
+    Login {
+        client: ClientCreds,
+        jar: Jar,
+        login: String,
+        password: String,
+    },
+}
+
+/// Prepares `n` workers for `scenario` (user tokens come from real logins, see `user_tokens`).
+pub async fn prepare(scenario: Scenario, target: &Target, n: usize) -> Result<Vec<Worker>, Error> {
+    let conn = || Conn::new(target.client_kind, &target.base);
+    let mut workers = Vec::with_capacity(n);
+    match scenario {
+        Scenario::ClientCredentials | Scenario::ClientCredentialsRs256 => {
+            let (client, alg) = if scenario == Scenario::ClientCredentials {
+                (&target.client, "ES256")
+            } else {
+                (&target.rs256_client, "RS256")
+            };
+            check_access_token_alg(target, client, alg).await?;
+            for _ in 0..n {
+                let auth = client.basic();
+                workers.push(Worker {
+                    conn: conn()?,
+                    job: Job::ClientCredentials {
+                        auth,
+                        body: form_body(&[("grant_type", "client_credentials")]),
+                    },
+                });
+            }
+        }
+        Scenario::Refresh | Scenario::Userinfo | Scenario::Introspection => {
+            for tokens in user_tokens(target, n).await? {
+                let auth = target.client.basic();
+                let job = match scenario {
+                    Scenario::Refresh => Job::Refresh {
+                        auth,
+                        token: tokens
+                            .refresh_token
+                            .ok_or("the code exchange gave no refresh token")?,
+                    },
+                    Scenario::Userinfo => Job::Userinfo {
+                        bearer: HeaderValue::from_str(&format!("Bearer {}", tokens.access_token))?,
+                    },
+                    _ => Job::Introspection {
+                        auth,
+                        body: form_body(&[("token", &tokens.access_token)]),
+                    },
+                };
+                workers.push(Worker { conn: conn()?, job });
+            }
+        }
+        Scenario::Login => {
+            // Each citizen logs in and consents once first, so the measured logins end at
+            // the redirect back to the client.
+            for login in &target.logins {
+                let mut browser = Browser {
+                    conn: conn()?,
+                    jar: Jar::default(),
+                };
+                browser
+                    .code(&target.client, login, &target.password)
+                    .await?;
+            }
+            for i in 0..n {
+                let job = Job::Login {
+                    client: target.client.clone(),
+                    jar: Jar::default(),
+                    login: target.logins[i % target.logins.len()].clone(),
+                    password: target.password.clone(),
+                };
+                workers.push(Worker { conn: conn()?, job });
+            }
+        }
+        Scenario::Argon2 => return Err("argon2 is not an HTTP scenario".into()),
+    }
+    Ok(workers)
+}
+
+impl Worker {
+    /// Performs one operation; `Err` counts as an error (a non-2xx answer, or for `login`
+    /// any step that did not go as a successful login goes).
+    pub async fn once(&mut self) -> Result<(), Error> {
+        match &mut self.job {
+            Job::ClientCredentials { auth, body } => {
+                let req = Req::form_body("/token", body.clone())
+                    .header(header::AUTHORIZATION, auth.clone());
+                expect_ok(self.conn.send(req).await?.status)
+            }
+            Job::Refresh { auth, token } => {
+                let req = Req::form(
+                    "/token",
+                    &[("grant_type", "refresh_token"), ("refresh_token", token)],
+                )
+                .header(header::AUTHORIZATION, auth.clone());
+                let resp = self.conn.send(req).await?;
+                expect_ok(resp.status)?;
+                let next: flow::Tokens = serde_json::from_slice(&resp.body)?;
+                *token = next
+                    .refresh_token
+                    .ok_or("the refresh gave no new refresh token")?;
+                Ok(())
+            }
+            Job::Userinfo { bearer } => {
+                let req = Req::get("/userinfo").header(header::AUTHORIZATION, bearer.clone());
+                expect_ok(self.conn.send(req).await?.status)
+            }
+            Job::Introspection { auth, body } => {
+                let req = Req::form_body("/introspect", body.clone())
+                    .header(header::AUTHORIZATION, auth.clone());
+                let resp = self.conn.send(req).await?;
+                expect_ok(resp.status)?;
+                if !resp.text().contains("\"active\":true") {
+                    return Err("introspection reported the token inactive".into());
+                }
+                Ok(())
+            }
+            Job::Login {
+                client,
+                jar,
+                login,
+                password,
+            } => flow::password_login(&mut self.conn, jar, client, login, password).await,
+        }
+    }
+}
+
+fn expect_ok(status: StatusCode) -> Result<(), Error> {
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("HTTP {status}").into())
+    }
+}
+
+/// `n` token sets from real logins: one browser logs in with a password (and consents),
+/// then uses its SSO session for the remaining authorizations, each a separate grant with
+/// its own refresh chain.
+pub async fn user_tokens(target: &Target, n: usize) -> Result<Vec<flow::Tokens>, Error> {
+    let mut browser = Browser {
+        conn: Conn::new(target.client_kind, &target.base)?,
+        jar: Jar::default(),
+    };
+    let mut token_conn = Conn::new(target.client_kind, &target.base)?;
+    let login = target.logins.first().ok_or("no demo login given")?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let code = browser
+            .code(&target.client, login, &target.password)
+            .await?;
+        out.push(flow::exchange_code(&mut token_conn, &target.client, &code).await?);
+    }
+    Ok(out)
+}
+
+/// Fails unless `client` gets client-credentials access tokens signed with `alg`, so a
+/// mis-registered client cannot pass for the other algorithm.
+async fn check_access_token_alg(
+    target: &Target,
+    client: &ClientCreds,
+    alg: &str,
+) -> Result<(), Error> {
+    let mut conn = Conn::new(target.client_kind, &target.base)?;
+    let req = Req::form("/token", &[("grant_type", "client_credentials")])
+        .header(header::AUTHORIZATION, client.basic());
+    let resp = conn.send(req).await?;
+    if resp.status != StatusCode::OK {
+        return Err(format!(
+            "client_credentials for {} answered {}: {} (is the client registered?)",
+            client.id,
+            resp.status,
+            resp.text()
+        )
+        .into());
+    }
+    let tokens: flow::Tokens = serde_json::from_slice(&resp.body)?;
+    let got = jwt_alg(&tokens.access_token).unwrap_or_default();
+    if got != alg {
+        return Err(format!(
+            "client {} gets {got:?} access tokens, expected {alg}",
+            client.id
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The `alg` in a JWT's protected header.
+fn jwt_alg(jwt: &str) -> Option<String> {
+    let head = jwt.split('.').next()?;
+    let bytes = base64url_decode(head)?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("alg")?.as_str().map(str::to_owned)
+}
+
+fn base64url_decode(s: &str) -> Option<Vec<u8>> {
+    let mut bits = 0u32;
+    let mut nbits = 0;
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        nbits += 6;
+        if nbits >= 8 {
+            nbits -= 8;
+            out.push((bits >> nbits) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_alg_from_a_jwt_header() {
+        // {"alg":"ES256","kid":"k1"} base64url, unpadded.
+        let jwt = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.e30.sig";
+        assert_eq!(jwt_alg(jwt).as_deref(), Some("ES256"));
+        assert_eq!(jwt_alg("!!.x.y"), None);
+    }
+}
