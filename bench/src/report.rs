@@ -75,6 +75,24 @@ impl Report {
             .map(|c| c * 1e6 / self.rate)
     }
 
+    /// CPU time per operation of the side doing the work: the server, or for `argon2` the
+    /// load generator itself.
+    pub fn work_us_per_op(&self) -> Option<f64> {
+        if self.scenario == "argon2" {
+            self.loadgen_cpu
+                .filter(|_| self.rate > 0.0)
+                .map(|c| c * 1e6 / self.rate)
+        } else {
+            self.server_us_per_op()
+        }
+    }
+
+    /// Operations per second one whole core would do at this CPU cost: the figure that
+    /// other load on a shared machine does not move.
+    pub fn capacity(&self) -> Option<f64> {
+        self.work_us_per_op().filter(|u| *u > 0.0).map(|u| 1e6 / u)
+    }
+
     /// A small table for people.
     pub fn table(&self) -> String {
         let mut s = String::new();
@@ -135,17 +153,22 @@ pub fn summary(
     idle_rss_kib: Option<u64>,
     after_rss_kib: Option<u64>,
 ) -> String {
-    let argon = reports
-        .iter()
-        .find(|r| r.scenario == "argon2")
-        .map(|r| r.rate);
+    let argon = reports.iter().find(|r| r.scenario == "argon2");
     let mut s = String::new();
-    s.push_str("| Scenario | Floor | Measured | Result | Node.js provider | p50 / p90 / p99 ms | Errors | Server CPU | Server CPU per op | Loadgen CPU | Other processes |\n");
-    s.push_str("|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|\n");
+    s.push_str("| Scenario | Floor | Measured | One core's capacity | Result | Node.js provider | p50 / p90 / p99 ms | Errors | Server CPU | CPU per op | Loadgen CPU | Other processes |\n");
+    s.push_str("|---|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|\n");
     for r in reports {
-        let (floor, node) = match r.scenario.as_str() {
-            "login" => (argon.map(|a| 0.9 * a), None),
-            other => floor_and_node(other),
+        // Login is held to 90% of Argon2 alone, on the wall clock and per CPU second.
+        let (floor, capacity_floor, node) = match r.scenario.as_str() {
+            "login" => (
+                argon.map(|a| 0.9 * a.rate),
+                argon.and_then(Report::capacity).map(|c| 0.9 * c),
+                None,
+            ),
+            other => {
+                let (f, n) = floor_and_node(other);
+                (f, f, n)
+            }
         };
         let floor_text = match (r.scenario.as_str(), floor) {
             ("login", Some(f)) => format!("{f:.1}/s (90% of argon2)"),
@@ -153,31 +176,22 @@ pub fn summary(
             ("argon2", None) => "reference".to_string(),
             _ => "-".to_string(),
         };
-        let verdict = match floor {
-            Some(f) if r.errors == 0 && r.rate >= f => format!("met ({:.0}%)", 100.0 * r.rate / f),
-            Some(f) => format!("**missed** ({:.0}%)", 100.0 * r.rate / f),
-            None => "-".to_string(),
-        };
-        let rate = if r.rate >= 100.0 {
-            format!("{:.0}/s", r.rate)
-        } else {
-            format!("{:.1}/s", r.rate)
-        };
         let _ = writeln!(
             s,
-            "| {} ({} conns) | {} | {} | {} | {} | {:.2} / {:.2} / {:.2} | {} | {} | {} | {} | {} |",
+            "| {} ({} conns) | {} | {} | {} | {} | {} | {:.2} / {:.2} / {:.2} | {} | {} | {} | {} | {} |",
             r.scenario,
             r.connections,
             floor_text,
-            rate,
-            verdict,
+            per_second(Some(r.rate)),
+            per_second(r.capacity()),
+            verdict(r, floor, capacity_floor),
             node.map_or("-".to_string(), |n| format!("{n:.0}/s")),
             r.p50_ms,
             r.p90_ms,
             r.p99_ms,
             r.errors,
             cpu(r.server_cpu),
-            us(r.server_us_per_op()),
+            us(r.work_us_per_op()),
             cpu(r.loadgen_cpu),
             cpu(r.other_cpu),
         );
@@ -188,22 +202,55 @@ pub fn summary(
     ] {
         let Some(kib) = kib else { continue };
         let mb = kib as f64 / 1024.0;
-        let verdict = if label.starts_with("idle") {
-            if mb < 30.0 { "met" } else { "**missed**" }
-        } else {
-            "-"
+        let idle = label.starts_with("idle");
+        let verdict = match (idle, mb < 30.0) {
+            (true, true) => "met",
+            (true, false) => "**missed**",
+            (false, _) => "-",
         };
-        let floor = if label.starts_with("idle") {
-            "< 30 MiB"
-        } else {
-            "-"
-        };
+        let floor = if idle { "< 30 MiB" } else { "-" };
         let _ = writeln!(
             s,
-            "| {label} (VmRSS) | {floor} | {mb:.1} MiB | {verdict} | - | - | - | - | - | - | - |"
+            "| {label} (VmRSS) | {floor} | {mb:.1} MiB | - | {verdict} | - | - | - | - | - | - | - |"
         );
     }
     s
+}
+
+/// Met when the wall-clock rate reaches the floor. When only the one-core capacity does, the
+/// server had less than a whole core (others' work on a shared machine): said so, not hidden.
+fn verdict(r: &Report, floor: Option<f64>, capacity_floor: Option<f64>) -> String {
+    let Some(f) = floor else {
+        return "-".to_string();
+    };
+    let pct = |v: f64, f: f64| 100.0 * v / f;
+    if r.errors > 0 {
+        return format!("**missed** ({} errors)", r.errors);
+    }
+    if r.rate >= f {
+        return format!("met ({:.0}%)", pct(r.rate, f));
+    }
+    match (r.capacity(), capacity_floor) {
+        (Some(c), Some(cf)) if c >= cf => format!(
+            "met per core ({:.0}%), wall clock {:.0}%",
+            pct(c, cf),
+            pct(r.rate, f)
+        ),
+        (Some(c), Some(cf)) => format!(
+            "**missed** ({:.0}%; per core {:.0}%)",
+            pct(r.rate, f),
+            pct(c, cf)
+        ),
+        _ => format!("**missed** ({:.0}%)", pct(r.rate, f)),
+    }
+}
+
+fn per_second(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v >= 100.0 => format!("{v:.0}/s"),
+        Some(v) => format!("{v:.1}/s"),
+        None => "-".to_string(),
+    }
 }
 
 fn cpu(c: Option<f64>) -> String {
@@ -251,9 +298,19 @@ mod tests {
         let slow = report("login", vec![1000; 35], 0);
         let s = summary(&[argon, ok, slow], Some(20 * 1024), None);
         let lines: Vec<&str> = s.lines().collect();
-        assert!(lines[3].contains("met (100%)"), "{}", lines[3]);
-        assert!(lines[4].contains("**missed** (97%)"), "{}", lines[4]);
-        assert!(lines[5].contains("20.0 MiB | met"), "{}", lines[5]);
+        assert!(lines[3].contains("| met (100%)"), "{}", lines[3]);
+        assert!(lines[4].contains("**missed** (97%"), "{}", lines[4]);
+        assert!(lines[5].contains("20.0 MiB | - | met"), "{}", lines[5]);
+    }
+
+    #[test]
+    fn a_busy_machine_is_reported_not_hidden() {
+        // 5,000/s on the wall clock, but at 50 µs of server CPU each: 20,000/s per core.
+        let mut r = report("userinfo", vec![10; 5_000], 0);
+        r.server_cpu = Some(0.25);
+        assert_eq!(r.capacity(), Some(20_000.0));
+        let s = summary(&[r], None, None);
+        assert!(s.contains("met per core (200%), wall clock 50%"), "{s}");
     }
 
     #[test]

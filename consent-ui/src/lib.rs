@@ -13,6 +13,8 @@ mod lang;
 mod messages;
 mod outbox;
 mod pages;
+mod profile;
+mod profile_texts;
 mod recovery;
 mod registration;
 mod scopes;
@@ -35,6 +37,11 @@ pub use registration::{
 };
 pub use recovery::{
     RecoveryFlow, RecoveryMessage, RecoveryPage, RecoveryStep, render_recovery,
+};
+pub use profile::{
+    AddressRow, ContactRow, EmailLinkPage, HistoryRow, KidRow, OrgRow, PendingContact,
+    ProfileBody, ProfileFrame, ProfileSection, VehicleRow, render_profile,
+    render_profile_deleted, render_profile_email_link, render_profile_login_required,
 };
 pub use scopes::scope_label;
 

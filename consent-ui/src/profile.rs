@@ -167,7 +167,6 @@ struct ProfileView<'a> {
     f: &'a ProfileFrame<'a>,
     nav: Vec<(&'static str, &'static str, bool)>,
     section: &'static str,
-    b: &'a ProfileBody<'a>,
     contact_rows: &'a [ContactRow],
     pending_mobile: &'a str,
     pending_email: &'a str,
@@ -195,11 +194,14 @@ pub fn render_profile(frame: &ProfileFrame, body: &ProfileBody) -> String {
         t: Texts::get(frame.lang),
         pt,
         title: pt.section_title(frame.section),
-        other_lang_url: format!("{}?lang={}", frame.section.path(), frame.lang.other().code()),
+        other_lang_url: format!(
+            "{}?lang={}",
+            frame.section.path(),
+            frame.lang.other().code()
+        ),
         f: frame,
         nav,
         section: section_key(frame.section),
-        b: body,
         contact_rows: &[],
         pending_mobile: "",
         pending_email: "",
@@ -299,26 +301,40 @@ pub fn render_profile_email_link(page: &EmailLinkPage) -> String {
     })
 }
 
-/// "Log in to see your profile" (the cabinet has no login of its own: sign in at a website
-/// or register).
+/// A short notice page: "log in to see your profile" (the cabinet has no login of its own:
+/// sign in at a website or register), or "the account was deleted".
 #[derive(Template)]
-#[template(path = "profile_login.html")]
-struct LoginRequiredView {
+#[template(path = "profile_notice.html")]
+struct NoticeView {
     lang: &'static str,
     t: &'static Texts,
     pt: &'static ProfileTexts,
     title: &'static str,
+    text: &'static str,
     other_lang_url: String,
 }
 
 pub fn render_profile_login_required(lang: Lang) -> String {
     let pt = ProfileTexts::get(lang);
-    finish(LoginRequiredView {
+    finish(NoticeView {
         lang: lang.code(),
         t: Texts::get(lang),
         pt,
         title: pt.login_required_title,
+        text: pt.login_required_text,
         other_lang_url: format!("/profile?lang={}", lang.other().code()),
+    })
+}
+
+pub fn render_profile_deleted(lang: Lang) -> String {
+    let pt = ProfileTexts::get(lang);
+    finish(NoticeView {
+        lang: lang.code(),
+        t: Texts::get(lang),
+        pt,
+        title: pt.deleted_title,
+        text: pt.deleted_text,
+        other_lang_url: String::new(),
     })
 }
 
@@ -349,15 +365,30 @@ mod tests {
     #[test]
     fn contacts_page_contract() {
         let rows = [
-            ContactRow { id: "MBT".into(), kind: "MBT".into(), value: "+79001234567".into(), verified: true },
-            ContactRow { id: "c1".into(), kind: "PHN".into(), value: "<b>".into(), verified: false },
+            ContactRow {
+                id: "MBT".into(),
+                kind: "MBT".into(),
+                value: "+79001234567".into(),
+                verified: true,
+            },
+            ContactRow {
+                id: "c1".into(),
+                kind: "PHN".into(),
+                value: "<b>".into(),
+                verified: false,
+            },
         ];
         let errors = ["Неверный код. Осталось попыток: 2.".to_string()];
         let html = render_profile(
             &frame(Lang::Ru, ProfileSection::Contacts, &errors),
-            &ProfileBody::Contacts { rows: &rows, pending: Some(PendingContact::Mobile("+79007654321")) },
+            &ProfileBody::Contacts {
+                rows: &rows,
+                pending: Some(PendingContact::Mobile("+79007654321")),
+            },
         );
-        for field in ["csrf", "lang", "action", "value", "code", "type", "id", "method"] {
+        for field in [
+            "csrf", "lang", "action", "value", "code", "type", "id", "method",
+        ] {
             assert!(html.contains(&format!("name=\"{field}\"")), "{field}");
         }
         assert!(html.contains("value=\"mobile_confirm\"") && html.contains("+79007654321"));
@@ -370,12 +401,39 @@ mod tests {
     #[test]
     fn every_section_renders_in_both_languages() {
         let bodies = [
-            ProfileBody::Overview { level: "confirmed", counts: [1, 2, 3, 4, 5] },
-            ProfileBody::Addresses { rows: &[AddressRow { kind: "PRG".into(), text: "Москва".into() }] },
-            ProfileBody::Vehicles { rows: &[VehicleRow { id: "v1".into(), name: "Лада".into(), plate: "А123ВС77".into(), certificate: String::new() }] },
-            ProfileBody::Kids { rows: &[], link_code: Some("1000000001-123456") },
-            ProfileBody::Orgs { rows: &[], can_register: false },
-            ProfileBody::History { rows: &[HistoryRow { time: "2026-01-01 10:00".into(), summary: "Изменён адрес".into(), change: "— → Москва".into() }] },
+            ProfileBody::Overview {
+                level: "confirmed",
+                counts: [1, 2, 3, 4, 5],
+            },
+            ProfileBody::Addresses {
+                rows: &[AddressRow {
+                    kind: "PRG".into(),
+                    text: "Москва".into(),
+                }],
+            },
+            ProfileBody::Vehicles {
+                rows: &[VehicleRow {
+                    id: "v1".into(),
+                    name: "Лада".into(),
+                    plate: "А123ВС77".into(),
+                    certificate: String::new(),
+                }],
+            },
+            ProfileBody::Kids {
+                rows: &[],
+                link_code: Some("1000000001-123456"),
+            },
+            ProfileBody::Orgs {
+                rows: &[],
+                can_register: false,
+            },
+            ProfileBody::History {
+                rows: &[HistoryRow {
+                    time: "2026-01-01 10:00".into(),
+                    summary: "Изменён адрес".into(),
+                    change: "— → Москва".into(),
+                }],
+            },
             ProfileBody::Delete,
         ];
         let sections = [
@@ -390,7 +448,10 @@ mod tests {
         for (body, section) in bodies.iter().zip(sections) {
             for lang in [Lang::Ru, Lang::En] {
                 let html = render_profile(&frame(lang, section, &[]), body);
-                assert!(html.contains(&format!("lang=\"{}\"", lang.code())), "{section:?}");
+                assert!(
+                    html.contains(&format!("lang=\"{}\"", lang.code())),
+                    "{section:?}"
+                );
                 assert!(!html.contains("Внутренняя ошибка"), "{section:?} renders");
             }
         }
@@ -399,7 +460,9 @@ mod tests {
         let orgs = render_profile(&frame(Lang::Ru, ProfileSection::Orgs, &[]), &bodies[4]);
         assert!(orgs.contains("подтверждённ") && !orgs.contains("value=\"register\""));
         let delete = render_profile(&frame(Lang::Ru, ProfileSection::Delete, &[]), &bodies[6]);
-        assert!(delete.contains("type=\"password\"") && delete.contains("action=\"/profile/delete\""));
+        assert!(
+            delete.contains("type=\"password\"") && delete.contains("action=\"/profile/delete\"")
+        );
     }
 
     #[test]
@@ -423,5 +486,6 @@ mod tests {
         });
         assert!(done.contains("new@example.ru") && !done.contains("name=\"token\""));
         assert!(render_profile_login_required(Lang::Ru).contains("/register"));
+        assert!(render_profile_deleted(Lang::Ru).contains("удалена"));
     }
 }

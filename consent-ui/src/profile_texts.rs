@@ -91,6 +91,8 @@ pub(crate) struct ProfileTexts {
     pub login_required_title: &'static str,
     pub login_required_text: &'static str,
     pub register: &'static str,
+    pub deleted_title: &'static str,
+    pub deleted_text: &'static str,
 }
 
 const RU: ProfileTexts = ProfileTexts {
@@ -110,7 +112,12 @@ const RU: ProfileTexts = ProfileTexts {
     remove: "Удалить",
     verified: "подтверждён",
     not_verified: "не подтверждён",
-    contact_types: ["Мобильный телефон", "Электронная почта", "Домашний телефон", "Служебная почта"],
+    contact_types: [
+        "Мобильный телефон",
+        "Электронная почта",
+        "Домашний телефон",
+        "Служебная почта",
+    ],
     change_mobile: "Изменить мобильный телефон",
     new_mobile: "Новый номер",
     send_code: "Получить код",
@@ -181,6 +188,8 @@ const RU: ProfileTexts = ProfileTexts {
     login_required_title: "Войдите в учётную запись",
     login_required_text: "Чтобы открыть профиль, войдите через сайт, которым пользуетесь, или зарегистрируйтесь.",
     register: "Зарегистрироваться",
+    deleted_title: "Учётная запись удалена",
+    deleted_text: "Учётная запись и данные профиля удалены, все входы на сайты завершены. Телефон и почту можно использовать для новой регистрации.",
 };
 
 const EN: ProfileTexts = ProfileTexts {
@@ -271,6 +280,8 @@ const EN: ProfileTexts = ProfileTexts {
     login_required_title: "Log in to your account",
     login_required_text: "To open your profile, log in through a website you use, or register.",
     register: "Register",
+    deleted_title: "The account was deleted",
+    deleted_text: "The account and its profile data were deleted and every website login ended. The phone and e-mail can be used to register again.",
 };
 
 impl ProfileTexts {

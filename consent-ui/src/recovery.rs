@@ -122,12 +122,16 @@ impl RecoveryMessage {
                 "Время на этот шаг истекло или он уже пройден. Начните заново.",
                 "The time for this step has run out or it was already completed. Start again.",
             ),
-            RecoveryMessage::Resent => pick(ru, "Новый код отправлен.", "A new code has been sent."),
+            RecoveryMessage::Resent => {
+                pick(ru, "Новый код отправлен.", "A new code has been sent.")
+            }
             RecoveryMessage::AlreadySent { wait_secs } => {
                 if ru {
                     format!("Код уже отправлен. Новый можно запросить через {wait_secs} с.")
                 } else {
-                    format!("A code has already been sent. A new one can be requested in {wait_secs} s.")
+                    format!(
+                        "A code has already been sent. A new one can be requested in {wait_secs} s."
+                    )
                 }
             }
         }
@@ -321,7 +325,11 @@ impl RecoveryTexts {
 mod tests {
     use super::*;
 
-    fn page<'a>(flow: RecoveryFlow, step: RecoveryStep<'a>, errors: &'a [String]) -> RecoveryPage<'a> {
+    fn page<'a>(
+        flow: RecoveryFlow,
+        step: RecoveryStep<'a>,
+        errors: &'a [String],
+    ) -> RecoveryPage<'a> {
         RecoveryPage {
             lang: Lang::Ru,
             flow,
@@ -339,7 +347,9 @@ mod tests {
     fn identify_form_contract() {
         let html = render_recovery(&page(
             RecoveryFlow::Recover,
-            RecoveryStep::Identify { login_value: "+79001234567" },
+            RecoveryStep::Identify {
+                login_value: "+79001234567",
+            },
             &[],
         ));
         assert!(html.contains("method=\"post\" action=\"/recover\""));
@@ -361,7 +371,9 @@ mod tests {
         let errors = vec!["<b>нет</b>".to_string()];
         let html = render_recovery(&page(
             RecoveryFlow::Recover,
-            RecoveryStep::Answer { question: "<script>alert(1)</script>" },
+            RecoveryStep::Answer {
+                question: "<script>alert(1)</script>",
+            },
             &errors,
         ));
         assert!(html.contains("action=\"/recover/answer\""));
@@ -376,7 +388,9 @@ mod tests {
         assert!(pw.contains("name=\"password_again\""));
         let done = render_recovery(&page(
             RecoveryFlow::Recover,
-            RecoveryStep::Done { continue_url: "javascript:alert(1)" },
+            RecoveryStep::Done {
+                continue_url: "javascript:alert(1)",
+            },
             &[],
         ));
         assert!(done.contains("Пароль изменён"));
@@ -388,7 +402,15 @@ mod tests {
         let m = RecoveryMessage::WrongCode { remaining: 2 };
         assert_eq!(m.text(Lang::Ru), "Неверный код. Осталось попыток: 2.");
         assert_eq!(m.text(Lang::En), "Wrong code. Attempts left: 2.");
-        assert!(RecoveryMessage::WrongCode { remaining: 0 }.text(Lang::Ru).contains("запросите новый"));
-        assert!(RecoveryMessage::AlreadySent { wait_secs: 42 }.text(Lang::Ru).contains("42"));
+        assert!(
+            RecoveryMessage::WrongCode { remaining: 0 }
+                .text(Lang::Ru)
+                .contains("запросите новый")
+        );
+        assert!(
+            RecoveryMessage::AlreadySent { wait_secs: 42 }
+                .text(Lang::Ru)
+                .contains("42")
+        );
     }
 }

@@ -7,8 +7,11 @@
 //! "confirm" | "resend" (POST /register/code); `address`, `token` (POST /register/email);
 //! `reg`, `password`, `password_again`, `action` = "submit" | "generate" (POST /register/password).
 
+mod texts;
+
 use askama::Template;
 
+use self::texts::RegTexts;
 use crate::Lang;
 use crate::texts::Texts;
 
@@ -91,157 +94,6 @@ pub struct RegisteredPage<'a> {
     pub user_display_name: &'a str,
     /// The registration came from a website whose login has since expired.
     pub client_expired: bool,
-}
-
-/// Fixed strings of the registration pages.
-struct RegTexts {
-    register_title: &'static str,
-    register_for_client: &'static str,
-    register_intro: &'static str,
-    surname: &'static str,
-    given_name: &'static str,
-    middle_name: &'static str,
-    optional: &'static str,
-    phone: &'static str,
-    phone_hint: &'static str,
-    email: &'static str,
-    email_hint: &'static str,
-    next: &'static str,
-    have_account: &'static str,
-    log_in: &'static str,
-    phone_title: &'static str,
-    email_code_title: &'static str,
-    code_sent_sms: &'static str,
-    code_sent_email: &'static str,
-    code_label: &'static str,
-    code_hint: &'static str,
-    confirm: &'static str,
-    resend: &'static str,
-    start_again: &'static str,
-    sent_title: &'static str,
-    sent_text: &'static str,
-    sent_hint: &'static str,
-    resend_email: &'static str,
-    link_title: &'static str,
-    link_text: &'static str,
-    link_submit: &'static str,
-    password_title: &'static str,
-    password_rules: &'static str,
-    password: &'static str,
-    password_again: &'static str,
-    strength: &'static str,
-    strength_labels: [&'static str; 5],
-    generated_before: &'static str,
-    generated_after: &'static str,
-    submit: &'static str,
-    generate: &'static str,
-    done_title: &'static str,
-    done_text: &'static str,
-    done_level: &'static str,
-    done_client_expired: &'static str,
-}
-
-const RU: RegTexts = RegTexts {
-    register_title: "Регистрация",
-    register_for_client: "Регистрация для входа на сайт",
-    register_intro: "Создайте упрощённую учётную запись: укажите ФИО и мобильный телефон или электронную почту.",
-    surname: "Фамилия",
-    given_name: "Имя",
-    middle_name: "Отчество",
-    optional: "(если есть)",
-    phone: "Мобильный телефон",
-    phone_hint: "Пришлём код в SMS. Например: +7 900 123-45-67",
-    email: "Электронная почта",
-    email_hint: "Если телефон не указан, пришлём ссылку для подтверждения.",
-    next: "Продолжить",
-    have_account: "Уже есть учётная запись?",
-    log_in: "Войти",
-    phone_title: "Подтверждение телефона",
-    email_code_title: "Подтверждение почты",
-    code_sent_sms: "Код отправлен в SMS на номер",
-    code_sent_email: "Код отправлен на адрес",
-    code_label: "Код из сообщения",
-    code_hint: "6 цифр. Код действует 5 минут.",
-    confirm: "Подтвердить",
-    resend: "Отправить код ещё раз",
-    start_again: "Начать регистрацию заново",
-    sent_title: "Проверьте почту",
-    sent_text: "Мы отправили письмо со ссылкой для подтверждения на адрес",
-    sent_hint: "Ссылка действует 3 дня. Откройте её, чтобы продолжить регистрацию.",
-    resend_email: "Отправить письмо ещё раз",
-    link_title: "Подтверждение почты",
-    link_text: "Подтвердите адрес, чтобы продолжить регистрацию:",
-    link_submit: "Подтвердить и продолжить",
-    password_title: "Создание пароля",
-    password_rules: "Не короче 8 символов: строчные и заглавные латинские буквы, цифры и знаки препинания. Без простых последовательностей клавиш (qwe, zxc, 123).",
-    password: "Пароль",
-    password_again: "Пароль ещё раз",
-    strength: "Надёжность пароля:",
-    strength_labels: ["Очень низкая", "Низкая", "Средняя", "Хорошая", "Высокая"],
-    generated_before: "Сгенерированный пароль:",
-    generated_after: "Он показан один раз: сохраните его в надёжном месте.",
-    submit: "Зарегистрироваться",
-    generate: "Сгенерировать пароль",
-    done_title: "Регистрация завершена",
-    done_text: "Учётная запись создана, вы вошли как",
-    done_level: "Уровень учётной записи: упрощённая. Чтобы получить доступ ко всем услугам, добавьте паспорт и СНИЛС в личном кабинете.",
-    done_client_expired: "Время на вход на сайт истекло: вернитесь на сайт и войдите снова.",
-};
-
-const EN: RegTexts = RegTexts {
-    register_title: "Registration",
-    register_for_client: "Register to log in to the website",
-    register_intro: "Create a simplified account: enter your full name and a mobile phone or an e-mail address.",
-    surname: "Surname",
-    given_name: "First name",
-    middle_name: "Middle name",
-    optional: "(if any)",
-    phone: "Mobile phone",
-    phone_hint: "We will send a code by SMS. Example: +7 900 123-45-67",
-    email: "E-mail",
-    email_hint: "Without a phone, we will send a confirmation link.",
-    next: "Continue",
-    have_account: "Already have an account?",
-    log_in: "Log in",
-    phone_title: "Confirm your phone",
-    email_code_title: "Confirm your e-mail",
-    code_sent_sms: "The code was sent by SMS to",
-    code_sent_email: "The code was sent to",
-    code_label: "Code from the message",
-    code_hint: "6 digits. The code is valid for 5 minutes.",
-    confirm: "Confirm",
-    resend: "Send the code again",
-    start_again: "Start the registration again",
-    sent_title: "Check your mail",
-    sent_text: "We have sent an e-mail with a confirmation link to",
-    sent_hint: "The link is valid for 3 days. Open it to continue the registration.",
-    resend_email: "Send the e-mail again",
-    link_title: "Confirm your e-mail",
-    link_text: "Confirm the address to continue the registration:",
-    link_submit: "Confirm and continue",
-    password_title: "Create a password",
-    password_rules: "At least 8 characters: lower- and upper-case Latin letters, digits and punctuation. No simple key sequences (qwe, zxc, 123).",
-    password: "Password",
-    password_again: "Password again",
-    strength: "Password strength:",
-    strength_labels: ["Very weak", "Weak", "Fair", "Good", "Strong"],
-    generated_before: "Generated password:",
-    generated_after: "It is shown once: keep it somewhere safe.",
-    submit: "Register",
-    generate: "Generate a password",
-    done_title: "Registration complete",
-    done_text: "Your account has been created; you are logged in as",
-    done_level: "Account level: simplified. To use every service, add your passport and SNILS in your personal account.",
-    done_client_expired: "The time for logging in to the website has run out: go back to the website and log in again.",
-};
-
-impl RegTexts {
-    fn get(lang: Lang) -> &'static RegTexts {
-        match lang {
-            Lang::Ru => &RU,
-            Lang::En => &EN,
-        }
-    }
 }
 
 #[derive(Template)]

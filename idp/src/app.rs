@@ -31,6 +31,8 @@ pub struct Inner {
     pub http: reqwest::Client,
     /// Access tokens whose signatures were already checked (hot path of userinfo, introspection).
     pub verified_tokens: crate::domain::tokens::VerifiedTokens,
+    /// Recent RS256 client-credentials tokens, reused briefly (see `http/token/client_credentials.rs`).
+    pub client_tokens: crate::domain::tokens::ClientTokens,
 }
 
 impl Deref for AppState {
@@ -94,6 +96,7 @@ impl App {
             secrets,
             http,
             verified_tokens: Default::default(),
+            client_tokens: Default::default(),
         }));
         crate::domain::messages::spawn_worker(&state);
         crate::domain::jobs::spawn_worker(&state);

@@ -17,6 +17,7 @@ mod introspect;
 mod login;
 mod logout;
 mod operator;
+mod profile;
 mod recovery;
 mod registration;
 mod revoke;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(health::ready))
         .merge(identity::routes())
         .merge(operator::routes())
+        .merge(profile::routes())
         .fallback(home::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(security::headers))

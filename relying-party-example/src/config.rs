@@ -206,9 +206,12 @@ impl Settings {
             None if listen.ip().is_unspecified() => format!("http://127.0.0.1:{}", listen.port()),
             None => format!("http://{listen}"),
         };
-        let parsed = Url::parse(&public_url).map_err(|e| format!("--public-url {public_url}: {e}"))?;
+        let parsed =
+            Url::parse(&public_url).map_err(|e| format!("--public-url {public_url}: {e}"))?;
         if parsed.path() != "/" || parsed.query().is_some() {
-            return Err(format!("--public-url {public_url} must be an origin (no path or query)"));
+            return Err(format!(
+                "--public-url {public_url} must be an origin (no path or query)"
+            ));
         }
         let persona = Persona::of(kind);
         Ok(Settings {

@@ -94,7 +94,11 @@ fn print_banner(s: &Settings) {
     println!("\n{} (пример сайта-партнёра)", s.persona.title);
     println!("  Site:      {}/", s.public_url);
     println!("  Provider:  {}", s.issuer);
-    println!("  Client:    {} (redirect {})", s.client_id, s.redirect_uri());
+    println!(
+        "  Client:    {} (redirect {})",
+        s.client_id,
+        s.redirect_uri()
+    );
     println!("  Scopes:    {}", s.persona.scope_string());
     println!("  Level:     {}\n", s.persona.level.acr());
 }

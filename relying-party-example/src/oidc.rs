@@ -7,6 +7,7 @@
 //! site starts before the provider and survives the provider's key rotation.
 
 pub mod http;
+mod id_token;
 mod logout_token;
 
 use std::sync::{Arc, RwLock};
@@ -14,18 +15,16 @@ use std::sync::{Arc, RwLock};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
     CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
-    CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse,
-    CoreTokenType,
+    CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AccessToken, AccessTokenHash, AdditionalClaims, AuthenticationContextClass,
-    AuthorizationCode, Client, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
-    EmptyExtraTokenFields, EndSessionUrl, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken,
-    IdTokenClaims, IdTokenFields, IssuerUrl, LanguageTag, LogoutRequest, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
-    ProviderMetadataWithLogout, RedirectUrl, RefreshToken, RequestTokenError, Scope,
-    StandardErrorResponse, StandardTokenResponse, SubjectIdentifier, TokenResponse,
-    UserInfoClaims, UserInfoError,
+    AccessToken, AdditionalClaims, AuthenticationContextClass, AuthorizationCode,
+    ClaimsVerificationError, Client, ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields,
+    EndSessionUrl, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IdTokenFields,
+    IssuerUrl, LanguageTag, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, StandardErrorResponse, StandardTokenResponse, SubjectIdentifier,
+    TokenResponse, UserInfoClaims, UserInfoError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -36,6 +35,7 @@ pub use logout_token::LogoutEvent;
 use crate::config::{Level, Settings};
 use crate::session::unix_now;
 use http::{HttpError, adapter};
+use id_token::{NonceCheck, verify_id_token};
 
 /// The ID token claim the site needs beyond the standard ones: the provider's session id.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -59,8 +59,12 @@ pub struct EsiaClaims {
 }
 impl AdditionalClaims for EsiaClaims {}
 
-type EsiaIdToken =
-    IdToken<SessionIdClaim, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
+type EsiaIdToken = IdToken<
+    SessionIdClaim,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
 type EsiaIdTokenFields = IdTokenFields<
     SessionIdClaim,
     EmptyExtraTokenFields,
@@ -160,14 +164,6 @@ pub struct TokenSet {
     pub id: Option<IdentityToken>,
 }
 
-/// How the nonce of an ID token is checked.
-enum NonceCheck<'a> {
-    /// After a login: must equal the nonce sent.
-    Expect(&'a Nonce),
-    /// After a refresh: absent, or the original one (OIDC Core §12.2).
-    Refreshed,
-}
-
 struct Discovered {
     client: EsiaClient,
     end_session: Option<EndSessionUrl>,
@@ -256,9 +252,13 @@ impl Provider {
             .await
             .map_err(token_error)?;
         let nonce = Nonce::new(pending.nonce.clone());
-        let set = self.verify_response(d, &tokens, NonceCheck::Expect(&nonce)).await?;
+        let set = self
+            .verify_response(d, &tokens, NonceCheck::Expect(&nonce))
+            .await?;
         if set.id.is_none() {
-            return Err(OidcError::Invalid("the token response has no id_token".into()));
+            return Err(OidcError::Invalid(
+                "the token response has no id_token".into(),
+            ));
         }
         Ok(set)
     }
@@ -274,7 +274,9 @@ impl Provider {
             .request_async(&adapter(self.http.clone()))
             .await
             .map_err(token_error)?;
-        let set = self.verify_response(d, &tokens, NonceCheck::Refreshed).await?;
+        let set = self
+            .verify_response(d, &tokens, NonceCheck::Refreshed)
+            .await?;
         if set.id.as_ref().is_some_and(|id| id.sub != sub) {
             return Err(OidcError::Invalid(
                 "the refreshed ID token names another person".into(),
@@ -380,62 +382,24 @@ impl Provider {
     ) -> Result<TokenSet, OidcError> {
         let id = match tokens.id_token() {
             None => None,
-            Some(token) => Some(match verify_id_token(&d.client, token, tokens, &nonce) {
-                Err(ClaimsVerificationError::SignatureVerification(_)) => {
-                    let fresh = self.rediscover().await?;
-                    verify_id_token(&fresh.client, token, tokens, &nonce)
+            Some(token) => Some(
+                match verify_id_token(&d.client, token, tokens, &nonce) {
+                    Err(ClaimsVerificationError::SignatureVerification(_)) => {
+                        let fresh = self.rediscover().await?;
+                        verify_id_token(&fresh.client, token, tokens, &nonce)
+                    }
+                    other => other,
                 }
-                other => other,
-            }
-            .map_err(|e| OidcError::Invalid(error_chain(&e)))?),
+                .map_err(|e| OidcError::Invalid(error_chain(&e)))?,
+            ),
         };
         Ok(TokenSet {
             access_token: tokens.access_token().secret().clone(),
-            access_expires_at: tokens
-                .expires_in()
-                .map(|d| unix_now() + d.as_secs() as i64),
+            access_expires_at: tokens.expires_in().map(|d| unix_now() + d.as_secs() as i64),
             refresh_token: tokens.refresh_token().map(|t| t.secret().clone()),
             id,
         })
     }
-}
-
-fn verify_id_token(
-    client: &EsiaClient,
-    token: &EsiaIdToken,
-    tokens: &EsiaTokenResponse,
-    nonce: &NonceCheck<'_>,
-) -> Result<IdentityToken, ClaimsVerificationError> {
-    let verifier = client.id_token_verifier();
-    let claims: &IdTokenClaims<SessionIdClaim, CoreGenderClaim> = match nonce {
-        NonceCheck::Expect(n) => token.claims(&verifier, *n)?,
-        NonceCheck::Refreshed => token.claims(&verifier, |_: Option<&Nonce>| Ok(()))?,
-    };
-    if let Some(expected) = claims.access_token_hash() {
-        let alg = token.signing_alg().map_err(ClaimsVerificationError::SignatureVerification)?;
-        let key = token
-            .signing_key(&verifier)
-            .map_err(ClaimsVerificationError::SignatureVerification)?;
-        let actual = AccessTokenHash::from_token(tokens.access_token(), alg, key)
-            .map_err(|e| ClaimsVerificationError::Other(format!("at_hash: {e}")))?;
-        if actual != *expected {
-            return Err(ClaimsVerificationError::Other(
-                "at_hash does not match the access token".into(),
-            ));
-        }
-    }
-    Ok(IdentityToken {
-        raw: token.to_string(),
-        sub: claims.subject().as_str().to_string(),
-        sid: claims.additional_claims().sid.clone(),
-        acr: claims.auth_context_ref().map(|a| a.as_str().to_string()),
-        amr: claims
-            .auth_method_refs()
-            .map(|v| v.iter().map(|a| a.as_str().to_string()).collect())
-            .unwrap_or_default(),
-        auth_time: claims.auth_time().map(|t| t.timestamp()),
-        expires_at: claims.expiration().timestamp(),
-    })
 }
 
 fn token_error(

@@ -28,7 +28,12 @@ pub fn landing(settings: &Settings, flash: Option<&str>) -> String {
     );
     b.push_str("<p>Войдите с учётной записью портала Госуслуг. Сайт получит из ЕСИА:</p><ul class=\"items\">");
     for (scope, item) in p.scopes {
-        let _ = write!(b, "<li>{} <span class=\"code\">{}</span></li>", esc(item), esc(scope));
+        let _ = write!(
+            b,
+            "<li>{} <span class=\"code\">{}</span></li>",
+            esc(item),
+            esc(scope)
+        );
     }
     let _ = write!(
         b,
@@ -97,15 +102,29 @@ pub fn profile(settings: &Settings, user: &SignedIn, csrf: &str, flash: Option<&
     if let Some(sid) = &user.id.sid {
         row(&mut b, "sid", "Сеанс ЕСИА (sid)", sid);
     }
-    row(&mut b, "id_token_expires_at", "ID token действует до", &time(user.id.expires_at));
+    row(
+        &mut b,
+        "id_token_expires_at",
+        "ID token действует до",
+        &time(user.id.expires_at),
+    );
     if let Some(exp) = user.access_expires_at {
-        row(&mut b, "access_expires_at", "Access token действует до", &time(exp));
+        row(
+            &mut b,
+            "access_expires_at",
+            "Access token действует до",
+            &time(exp),
+        );
     }
     row(
         &mut b,
         "refresh_token",
         "Refresh token",
-        if user.refresh_token.is_some() { "есть" } else { "нет" },
+        if user.refresh_token.is_some() {
+            "есть"
+        } else {
+            "нет"
+        },
     );
     b.push_str("</table><div class=\"actions\">");
     let _ = write!(
@@ -116,7 +135,11 @@ pub fn profile(settings: &Settings, user: &SignedIn, csrf: &str, flash: Option<&
         c = esc(csrf)
     );
     if let Some(prot) = &p.protected {
-        let _ = write!(b, "<a class=\"btn\" href=\"/protected\">{}</a>", esc(prot.title));
+        let _ = write!(
+            b,
+            "<a class=\"btn\" href=\"/protected\">{}</a>",
+            esc(prot.title)
+        );
     }
     let _ = write!(
         b,
@@ -129,7 +152,9 @@ pub fn profile(settings: &Settings, user: &SignedIn, csrf: &str, flash: Option<&
 
 /// The userinfo response, as a table and as the raw JSON.
 pub fn userinfo(settings: &Settings, claims: &Map<String, Value>) -> String {
-    let mut b = String::from("<h1>Данные из userinfo</h1><p>Ответ <span class=\"code\">GET /userinfo</span> с access token этого сеанса:</p><table class=\"claims\">");
+    let mut b = String::from(
+        "<h1>Данные из userinfo</h1><p>Ответ <span class=\"code\">GET /userinfo</span> с access token этого сеанса:</p><table class=\"claims\">",
+    );
     for (key, value) in claims {
         row(&mut b, key, label(key), &display_value(key, value));
     }
@@ -333,7 +358,10 @@ mod tests {
 
     #[test]
     fn escapes_everything() {
-        assert_eq!(esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The site's HTTP surface. The login: `/login` (start: state, nonce and PKCE verifier kept
 //! in the site session) → provider → `/callback` (check `state` and `iss`, redeem the code,
-//! verify the ID token, fetch userinfo). Signed in: `/refresh`, `/userinfo`, `/protected`
-//! (step-up). Logout (both kinds) lives in [`logout`].
+//! verify the ID token, fetch userinfo). The signed-in actions (`/refresh`, `/userinfo`,
+//! `/protected` with step-up) live in [`account`], both kinds of logout in [`logout`].
 
+mod account;
 mod logout;
 
 use std::sync::Arc;
@@ -60,14 +61,17 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/login", get(login))
         .route("/callback", get(callback))
-        .route("/refresh", post(refresh))
-        .route("/userinfo", get(userinfo))
-        .route("/protected", get(protected))
+        .route("/refresh", post(account::refresh))
+        .route("/userinfo", get(account::userinfo))
+        .route("/protected", get(account::protected))
         .route("/logout", post(logout::start))
         .route("/backchannel-logout", post(logout::backchannel))
         .route("/assets/site.css", get(stylesheet))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
@@ -130,7 +134,10 @@ async fn login(
         scopes: persona.scopes,
         level,
         silent: q.silent.is_some(),
-        permissions: persona.permissions.as_ref().map(|p| p.encoded(persona.scopes)),
+        permissions: persona
+            .permissions
+            .as_ref()
+            .map(|p| p.encoded(persona.scopes)),
     };
     let (url, pending) = match st.provider.start_login(&req).await {
         Ok(v) => v,
@@ -174,7 +181,11 @@ async fn callback(
     }
     if let Some(code) = q.error {
         tracing::info!(error = %code, "the provider refused the login");
-        return st.problem(Problem::from_provider(&code, q.error_description, pending.level));
+        return st.problem(Problem::from_provider(
+            &code,
+            q.error_description,
+            pending.level,
+        ));
     }
     let Some(code) = q.code.filter(|c| !c.is_empty()) else {
         return st.problem(Problem::Provider {
@@ -196,7 +207,11 @@ async fn callback(
             wanted: pending.level,
         });
     }
-    let userinfo = match st.provider.userinfo(&tokens.access_token, &id_token.sub).await {
+    let userinfo = match st
+        .provider
+        .userinfo(&tokens.access_token, &id_token.sub)
+        .await
+    {
         Ok(u) => u,
         Err(e) => return st.problem(problem_of(e)),
     };
@@ -232,118 +247,6 @@ impl From<Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>>
     fn from(r: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>) -> Self {
         r.map(|f| f.0).unwrap_or(CsrfForm { csrf: None })
     }
-}
-
-/// Silent refresh: new tokens from the refresh token, no trip through the browser.
-async fn refresh(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let form = CsrfForm::from(form);
-    let (id, user) = match signed_in(&st, &headers, Some(&form)) {
-        Ok(v) => v,
-        Err(p) => return st.problem(p),
-    };
-    match refresh_tokens(&st, &id, &user).await {
-        Ok(expiry) => {
-            let text = match expiry {
-                Some(t) => format!(
-                    "Токены обновлены без повторного входа. Новый access token действует до {}.",
-                    pages::time(t)
-                ),
-                None => "Токены обновлены без повторного входа.".to_string(),
-            };
-            st.sessions.with(&id, |s| s.flash = Some(text));
-            see_other("/", None)
-        }
-        Err(p) => st.problem(p),
-    }
-}
-
-/// Asks the provider's userinfo endpoint again (refreshing first if the token has expired).
-async fn userinfo(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    let (id, mut user) = match signed_in(&st, &headers, None) {
-        Ok(v) => v,
-        Err(p) => return st.problem(p),
-    };
-    if user.access_expires_at.is_some_and(|t| t <= unix_now() + 5) {
-        if let Err(p) = refresh_tokens(&st, &id, &user).await {
-            return st.problem(p);
-        }
-        match st.sessions.load(Some(&id)).and_then(|(_, s)| s.user) {
-            Some(u) => user = u,
-            None => return st.problem(Problem::SessionExpired),
-        }
-    }
-    match st.provider.userinfo(&user.access_token, &user.id.sub).await {
-        Ok(claims) => {
-            let html = pages::userinfo(&st.settings, &claims);
-            st.sessions.with(&id, |s| {
-                if let Some(u) = &mut s.user {
-                    u.userinfo = claims;
-                }
-            });
-            Html(html).into_response()
-        }
-        Err(e) => {
-            if matches!(e, OidcError::TokenRejected) {
-                st.sessions.sign_out(&id);
-            }
-            st.problem(problem_of(e))
-        }
-    }
-}
-
-/// A section that needs a higher level than the login: shown, or the step-up offer.
-async fn protected(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(section) = &st.settings.persona.protected else {
-        return st.problem(Problem::NotFound);
-    };
-    let (_, user) = match signed_in(&st, &headers, None) {
-        Ok(v) => v,
-        Err(p) => return st.problem(p),
-    };
-    let level = user.id.acr.as_deref().and_then(Level::from_acr);
-    if level.is_some_and(|l| l >= section.level) {
-        Html(pages::protected(&st.settings, section)).into_response()
-    } else {
-        Html(pages::step_up(&st.settings, section, level)).into_response()
-    }
-}
-
-/// Uses the refresh token and stores the new tokens; returns the new access token expiry.
-async fn refresh_tokens(st: &AppState, id: &str, user: &SignedIn) -> Result<Option<i64>, Problem> {
-    let Some(rt) = &user.refresh_token else {
-        return Err(Problem::SessionExpired);
-    };
-    let tokens = match st.provider.refresh(rt, &user.id.sub).await {
-        Ok(t) => t,
-        Err(e) => {
-            if matches!(&e, OidcError::Rejected { code, .. } if code == "invalid_grant") {
-                st.sessions.sign_out(id);
-            }
-            return Err(problem_of(e));
-        }
-    };
-    let expiry = tokens.access_expires_at;
-    st.sessions.with(id, |s| {
-        if let Some(u) = &mut s.user {
-            u.access_token = tokens.access_token;
-            u.access_expires_at = tokens.access_expires_at;
-            if let Some(rt) = tokens.refresh_token {
-                u.refresh_token = Some(rt);
-            }
-            if let Some(new_id) = tokens.id {
-                // The session index is by sid; the provider session is the same one.
-                let sid = u.id.sid.clone();
-                u.id = new_id;
-                u.id.sid = sid;
-            }
-            u.refreshed_at = Some(unix_now());
-        }
-    });
-    Ok(expiry)
 }
 
 /// The signed-in session of this browser; with a form, its CSRF token must match.
@@ -383,7 +286,11 @@ fn problem_of(e: OidcError) -> Problem {
 
 /// A 303 to `location`, optionally setting the session cookie.
 fn see_other(location: &str, cookie: Option<String>) -> Response {
-    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_string())]).into_response();
+    let mut resp = (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_string())],
+    )
+        .into_response();
     if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -411,9 +318,15 @@ async fn security_headers(State(st): State<AppState>, req: Request, next: Next) 
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, st.csp.clone());
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -139,10 +139,18 @@ impl Sessions {
             if inner.seen_jti.contains_key(jti) {
                 return None;
             }
-            inner.seen_jti.insert(jti.clone(), event.expires_at.max(now + 60));
+            inner
+                .seen_jti
+                .insert(jti.clone(), event.expires_at.max(now + 60));
         }
         let ids: Vec<String> = match &event.sid {
-            Some(sid) => inner.by_sid.get(sid).into_iter().flatten().cloned().collect(),
+            Some(sid) => inner
+                .by_sid
+                .get(sid)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
             None => inner
                 .by_id
                 .iter()
@@ -244,8 +252,7 @@ pub fn set_cookie(id: &str, secure: bool) -> String {
 /// Equality that does not stop at the first differing byte.
 pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -295,10 +302,20 @@ mod tests {
         let (other, _, _) = sessions.load_or_create(None);
         let other = sessions.sign_in(&other, user("2", Some("sid-b")));
 
-        assert_eq!(sessions.end_provider_session(&event(Some("sid-a"), "1", "j1")), Some(1));
+        assert_eq!(
+            sessions.end_provider_session(&event(Some("sid-a"), "1", "j1")),
+            Some(1)
+        );
         assert!(sessions.load(Some(&id)).unwrap().1.user.is_none());
-        assert!(sessions.load(Some(&other)).unwrap().1.user.is_some(), "another sid is untouched");
-        assert_eq!(sessions.end_provider_session(&event(Some("sid-a"), "1", "j1")), None, "replay");
+        assert!(
+            sessions.load(Some(&other)).unwrap().1.user.is_some(),
+            "another sid is untouched"
+        );
+        assert_eq!(
+            sessions.end_provider_session(&event(Some("sid-a"), "1", "j1")),
+            None,
+            "replay"
+        );
     }
 
     #[test]
@@ -308,7 +325,10 @@ mod tests {
         let a = sessions.sign_in(&a, user("7", None));
         let (b, _, _) = sessions.load_or_create(None);
         let b = sessions.sign_in(&b, user("7", Some("s")));
-        assert_eq!(sessions.end_provider_session(&event(None, "7", "j2")), Some(2));
+        assert_eq!(
+            sessions.end_provider_session(&event(None, "7", "j2")),
+            Some(2)
+        );
         for id in [a, b] {
             let s = sessions.load(Some(&id)).unwrap().1;
             assert!(s.user.is_none() && s.flash.is_some());
@@ -321,7 +341,10 @@ mod tests {
         let (a, _, _) = sessions.load_or_create(None);
         let a = sessions.sign_in(&a, user("1", Some("s1")));
         assert!(sessions.sign_out(&a).is_some());
-        assert_eq!(sessions.end_provider_session(&event(Some("s1"), "1", "j3")), Some(0));
+        assert_eq!(
+            sessions.end_provider_session(&event(Some("s1"), "1", "j3")),
+            Some(0)
+        );
     }
 
     #[test]

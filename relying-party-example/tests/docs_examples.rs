@@ -41,5 +41,8 @@ fn run_example(script: &str, issuer: &str) {
         out.status
     );
     // Every step reported: a script that silently skipped work would print fewer lines.
-    assert!(stdout.lines().filter(|l| l.starts_with("ok: ")).count() >= 9, "{stdout}");
+    assert!(
+        stdout.lines().filter(|l| l.starts_with("ok: ")).count() >= 9,
+        "{stdout}"
+    );
 }

@@ -32,7 +32,10 @@ async fn tax_site_whole_flow_with_both_logouts() {
 
     // The button: the provider's login form, with PKCE, nonce, state and the level asked.
     let authorize = browser.location(&site.url("/login")).await;
-    assert!(authorize.as_str().starts_with(&provider.url("/authorize?")), "{authorize}");
+    assert!(
+        authorize.as_str().starts_with(&provider.url("/authorize?")),
+        "{authorize}"
+    );
     for (name, value) in [
         ("client_id", "e2e-fns"),
         ("response_type", "code"),
@@ -43,11 +46,17 @@ async fn tax_site_whole_flow_with_both_logouts() {
         assert_eq!(param(&authorize, name).as_deref(), Some(value), "{name}");
     }
     for name in ["state", "nonce", "code_challenge"] {
-        assert!(param(&authorize, name).is_some_and(|v| v.len() >= 22), "{name}");
+        assert!(
+            param(&authorize, name).is_some_and(|v| v.len() >= 22),
+            "{name}"
+        );
     }
     let form = browser.get(authorize.as_str()).await;
     let consent = browser.log_in(&form, STANDARD).await;
-    assert!(consent.html.contains("ИНН"), "the consent page names the data: {consent}");
+    assert!(
+        consent.html.contains("ИНН"),
+        "the consent page names the data: {consent}"
+    );
     let profile = browser.consent(&consent, "allow").await;
     assert_signed_in_as_petrov(&profile, &site);
 
@@ -57,12 +66,16 @@ async fn tax_site_whole_flow_with_both_logouts() {
         .await;
     assert!(refreshed.is("profile"), "{refreshed}");
     assert!(
-        refreshed.html.contains("Токены обновлены без повторного входа. Новый access token действует до 20"),
+        refreshed
+            .html
+            .contains("Токены обновлены без повторного входа. Новый access token действует до 20"),
         "{}",
         refreshed.html
     );
     // The site's forms are CSRF-protected.
-    let forged = browser.post(&site.url("/refresh"), &[("csrf", "forged")]).await;
+    let forged = browser
+        .post(&site.url("/refresh"), &[("csrf", "forged")])
+        .await;
     assert!(forged.is("forbidden") && forged.status == 403, "{forged}");
 
     let info = browser.get(&site.url("/userinfo")).await;
@@ -76,16 +89,31 @@ async fn tax_site_whole_flow_with_both_logouts() {
     let raise = browser.get(&site.url("/login?level=confirmed")).await;
     assert!(raise.is("level-too-low") && raise.status == 403, "{raise}");
     assert!(raise.html.contains("Недостаточный уровень учётной записи"));
-    assert!(raise.html.contains(&format!("href=\"{}/\"", provider.issuer)), "links to the provider");
+    assert!(
+        raise
+            .html
+            .contains(&format!("href=\"{}/\"", provider.issuer)),
+        "links to the provider"
+    );
     let still = browser.get(&site.url("/")).await;
-    assert!(still.is("profile"), "a refused step-up keeps the session: {still}");
+    assert!(
+        still.is("profile"),
+        "a refused step-up keeps the session: {still}"
+    );
 
     // RP-initiated logout: through the provider's end_session_endpoint and back.
     let out = browser
         .post(&site.url("/logout"), &[("csrf", &still.hidden("csrf"))])
         .await;
-    assert_eq!(out.url.origin(), url::Url::parse(&site.base).unwrap().origin(), "{out}");
-    assert!(param(&out.url, "state").is_some(), "the provider echoes state: {out}");
+    assert_eq!(
+        out.url.origin(),
+        url::Url::parse(&site.base).unwrap().origin(),
+        "{out}"
+    );
+    assert!(
+        param(&out.url, "state").is_some(),
+        "the provider echoes state: {out}"
+    );
     assert!(out.is("landing"), "{out}");
     assert!(out.html.contains("Вы вышли из ЕСИА и с этого сайта."));
     // The provider session is gone too: a silent login now reports login_required.
@@ -98,13 +126,37 @@ async fn tax_site_whole_flow_with_both_logouts() {
     let profile = browser.log_in(&form, STANDARD).await;
     assert_signed_in_as_petrov(&profile, &site);
     let at_provider = browser.log_out_at_provider(&provider).await;
-    assert_eq!(at_provider.url.origin(), url::Url::parse(&provider.issuer).unwrap().origin());
+    assert_eq!(
+        at_provider.url.origin(),
+        url::Url::parse(&provider.issuer).unwrap().origin()
+    );
     eventually("the site ends its session on the logout token", || async {
         browser.get(&site.url("/")).await.is("landing")
     })
     .await;
     let userinfo = browser.get(&site.url("/userinfo")).await;
     assert!(userinfo.is("not-signed-in"), "{userinfo}");
+
+    // Step-up that succeeds: a confirmed account logged in at the standard level reaches the
+    // section by a second authorization request, without typing the password again.
+    let ivanov = Browser::default();
+    let form = ivanov.get(&site.url("/login")).await;
+    let consent = ivanov.log_in(&form, CONFIRMED).await;
+    let profile = ivanov.consent(&consent, "allow").await;
+    assert_eq!(
+        profile.claim("acr").as_deref(),
+        Some("Стандартная учётная запись (urn:esia:loa:standard)"),
+        "acr is the level asked for, not the account's highest"
+    );
+    assert!(ivanov.get(&site.url("/protected")).await.is("step-up"));
+    let raised = ivanov.get(&site.url("/login?level=confirmed")).await;
+    assert!(raised.is("protected"), "{raised}");
+    assert!(raised.html.contains("Справка о доходах"));
+    let profile = ivanov.get(&site.url("/")).await;
+    assert_eq!(
+        profile.claim("acr").as_deref(),
+        Some("Подтверждённая учётная запись (urn:esia:loa:confirmed)")
+    );
 }
 
 /// The pension fund: a confirmed account is required (step-up refused for a standard one),
@@ -132,12 +184,21 @@ async fn pension_site_levels_and_every_error_page() {
     // A standard account cannot enter: the level-too-low page.
     let standard = Browser::default();
     let authorize = standard.location(&site.url("/login")).await;
-    assert_eq!(param(&authorize, "acr_values").as_deref(), Some("urn:esia:loa:confirmed"));
+    assert_eq!(
+        param(&authorize, "acr_values").as_deref(),
+        Some("urn:esia:loa:confirmed")
+    );
     let permissions = param(&authorize, "permissions").expect("permissions parameter");
-    assert!(landing.html.contains(&permissions), "the site shows what it sends");
+    assert!(
+        landing.html.contains(&permissions),
+        "the site shows what it sends"
+    );
     let form = standard.get(authorize.as_str()).await;
     let refused = standard.log_in(&form, STANDARD).await;
-    assert!(refused.is("level-too-low") && refused.status == 403, "{refused}");
+    assert!(
+        refused.is("level-too-low") && refused.status == 403,
+        "{refused}"
+    );
     assert!(refused.html.contains("подтверждённая учётная запись"));
 
     // Denied consent.
@@ -146,14 +207,20 @@ async fn pension_site_levels_and_every_error_page() {
     let consent = confirmed.log_in(&form, CONFIRMED).await;
     assert!(consent.html.contains("СНИЛС"), "{consent}");
     let denied = confirmed.consent(&consent, "deny").await;
-    assert!(denied.is("consent-denied") && denied.status == 403, "{denied}");
+    assert!(
+        denied.is("consent-denied") && denied.status == 403,
+        "{denied}"
+    );
     assert!(denied.html.contains("Вы отказали в доступе к данным"));
 
     // Allowed the second time (the provider session is still there: no password again).
     let consent = confirmed.get(&site.url("/login")).await;
     let profile = confirmed.consent(&consent, "allow").await;
     assert!(profile.is("profile"), "{profile}");
-    assert_eq!(profile.claim("name").as_deref(), Some("Иванов Иван Иванович"));
+    assert_eq!(
+        profile.claim("name").as_deref(),
+        Some("Иванов Иван Иванович")
+    );
     assert_eq!(profile.claim("snils").as_deref(), Some("165-432-198 67"));
     assert_eq!(profile.claim("birthdate").as_deref(), Some("1985-04-12"));
     assert_eq!(
@@ -167,7 +234,10 @@ async fn pension_site_levels_and_every_error_page() {
     let expired = confirmed
         .post(&site.url("/refresh"), &[("csrf", &profile.hidden("csrf"))])
         .await;
-    assert!(expired.is("session-expired") && expired.status == 401, "{expired}");
+    assert!(
+        expired.is("session-expired") && expired.status == 401,
+        "{expired}"
+    );
     assert!(confirmed.get(&site.url("/")).await.is("landing"));
 
     // prompt=none without a provider session.
@@ -176,17 +246,27 @@ async fn pension_site_levels_and_every_error_page() {
 
     // A callback this browser did not start, and one with a forged state.
     let stranger = Browser::default();
-    let forged = stranger.get(&site.url("/callback?code=abc&state=forged")).await;
-    assert!(forged.is("state-mismatch") && forged.status == 400, "{forged}");
+    let forged = stranger
+        .get(&site.url("/callback?code=abc&state=forged"))
+        .await;
+    assert!(
+        forged.is("state-mismatch") && forged.status == 400,
+        "{forged}"
+    );
     let authorize = stranger.location(&site.url("/login")).await;
     let wrong_state = stranger
-        .get(&site.url(&format!("/callback?code=abc&state=not-{}", param(&authorize, "state").unwrap())))
+        .get(&site.url(&format!(
+            "/callback?code=abc&state=not-{}",
+            param(&authorize, "state").unwrap()
+        )))
         .await;
     assert!(wrong_state.is("state-mismatch"), "{wrong_state}");
     // The right state but another issuer (mix-up).
     let state = param(&authorize, "state").unwrap();
     let mixed = stranger
-        .get(&site.url(&format!("/callback?code=abc&state={state}&iss=https%3A%2F%2Fevil.example")))
+        .get(&site.url(&format!(
+            "/callback?code=abc&state={state}&iss=https%3A%2F%2Fevil.example"
+        )))
         .await;
     assert!(mixed.is("issuer-mismatch"), "{mixed}");
 

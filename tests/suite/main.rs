@@ -27,3 +27,7 @@ mod oidc_flow;
 mod tokens;
 mod robustness;
 mod recovery;
+mod registration;
+mod profile;
+mod messages;
+mod verification;

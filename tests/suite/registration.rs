@@ -118,7 +118,12 @@ async fn resend(b: &Browser, html: &str) -> Outcome {
 }
 
 /// Submits the password page shown as `html`.
-pub(crate) async fn submit_password(b: &Browser, html: &str, password: &str, again: &str) -> Outcome {
+pub(crate) async fn submit_password(
+    b: &Browser,
+    html: &str,
+    password: &str,
+    again: &str,
+) -> Outcome {
     let reg = hidden(html, "reg");
     let csrf = hidden(html, "csrf");
     b.post_form(
@@ -148,7 +153,12 @@ pub(crate) async fn open_link(b: &Browser, link: &str) -> Outcome {
 }
 
 /// Registers by phone end to end; returns the final outcome (done page or client redirect).
-pub(crate) async fn register_by_phone(app: &TestApp, b: &Browser, phone: &str, tx: &str) -> Outcome {
+pub(crate) async fn register_by_phone(
+    app: &TestApp,
+    b: &Browser,
+    phone: &str,
+    tx: &str,
+) -> Outcome {
     let (url, _, html) = start(app, b, person(phone, ""), tx).await.page();
     assert!(url.contains("/register/code"), "{url}: {html}");
     let code = last_code(app, phone).await;

@@ -55,4 +55,8 @@ fn print_banner(issuer: &str, target: &Target) {
         "  or run the example site: cargo run -p relying-party-example, then open {}\n",
         demo::EXAMPLE_RP_ORIGINS[0]
     );
+    println!("Register a new account: {issuer}/register");
+    println!(
+        "Outgoing SMS and e-mail (codes, links): {issuer}/dev/outbox or `idp outbox --data-dir {data}`\n"
+    );
 }

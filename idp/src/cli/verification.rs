@@ -39,7 +39,10 @@ pub async fn operators(state: &AppState, action: OperatorsAction) -> Result<(), 
             println!("Keep the token secret: it is shown only now.");
         }
         OperatorsAction::List => {
-            for op in operators::list(&state.db).await.map_err(|e| e.to_string())? {
+            for op in operators::list(&state.db)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 println!("{}\t{}\tcreated {}", op.id, op.name, op.created_at);
             }
         }
@@ -69,7 +72,10 @@ pub async fn letters(state: &AppState, action: LettersAction) -> Result<(), Stri
         }
         LettersAction::Sent { id } => {
             let now = state.clock.now();
-            if !letters::mark_sent(&state.db, &id, now).await.map_err(|e| e.to_string())? {
+            if !letters::mark_sent(&state.db, &id, now)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 return Err(format!("no pending letter {id}"));
             }
             println!("letter {id} marked sent");

@@ -1,11 +1,10 @@
-//! Password hashing with Argon2id (PHC strings), on the blocking pool with bounded concurrency.
+//! Password hashing with Argon2id (PHC strings), on dedicated threads with bounded concurrency.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 /// Argon2id parameters; the default is OWASP's (19 MiB, 2 passes, 1 lane).
 #[derive(Clone, Copy, Debug, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
@@ -35,99 +34,118 @@ pub enum Verified {
     YesRehash(String),
 }
 
-/// Hashes and verifies passwords; at most one Argon2 computation per core at a time, so a
-/// burst of logins queues instead of starving the async runtime.
+type Job = Box<dyn FnOnce(&Argon2<'static>, &mut Vec<Block>) + Send>;
+
+/// Hashes and verifies passwords on a few dedicated threads (one per core), each reusing its
+/// Argon2 memory between jobs: a burst of logins queues instead of starving the async
+/// runtime, and no login pays for faulting in 19 MiB of fresh memory.
 #[derive(Clone)]
 pub struct Passwords {
     argon: Argon2<'static>,
-    permits: Arc<Semaphore>,
-    dummy_hash: Arc<String>,
+    jobs: Arc<Mutex<mpsc::Sender<Job>>>,
+    dummy_hash: Arc<OnceLock<String>>,
 }
 
 impl Passwords {
     pub fn new(params: Argon2Params) -> Result<Self, String> {
-        let p = Params::new(
-            params.memory_kib,
-            params.iterations,
-            params.parallelism,
-            None,
-        )
-        .map_err(|e| format!("invalid Argon2 parameters: {e}"))?;
+        let p = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
+            .map_err(|e| format!("invalid Argon2 parameters: {e}"))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        let dummy = argon
-            .hash_password(crate::crypto::random_token(16).as_bytes())
-            .map_err(|e| format!("Argon2 failed: {e}"))?
-            .to_string();
-        Ok(Self {
-            argon,
-            permits: Arc::new(Semaphore::new(cores)),
-            dummy_hash: Arc::new(dummy),
-        })
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..cores {
+            let rx = rx.clone();
+            let argon = argon.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    let mut blocks: Vec<Block> = Vec::new();
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&argon, &mut blocks),
+                            Err(_) => return, // every sender dropped: the app is gone
+                        }
+                    }
+                })
+                .map_err(|e| format!("cannot start the password threads: {e}"))?;
+        }
+        Ok(Self { argon, jobs: Arc::new(Mutex::new(tx)), dummy_hash: Arc::new(OnceLock::new()) })
     }
 
     /// Hashes a new password into a PHC string.
     pub async fn hash(&self, password: &str) -> Result<String, String> {
-        let argon = self.argon.clone();
         let pw = password.to_owned();
-        self.run(move || {
-            argon
-                .hash_password(pw.as_bytes())
-                .map(|h| h.to_string())
-                .map_err(|e| e.to_string())
-        })
-        .await
+        self.run(move |argon, _| argon.hash_password(pw.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())).await?
     }
 
     /// Verifies `password` against `stored`; with `None` it verifies against a dummy hash so an
     /// unknown login costs the same time as a known one.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Verified {
         let known = stored.is_some();
-        let stored = stored.unwrap_or(&self.dummy_hash).to_owned();
-        let argon = self.argon.clone();
+        let stored = match stored {
+            Some(s) => s.to_owned(),
+            None => self.dummy().await,
+        };
         let pw = password.to_owned();
-        let outcome = self
-            .run(move || {
-                let Ok(parsed) = PasswordHash::new(&stored) else {
-                    return Ok(Verified::No);
-                };
-                if argon.verify_password(pw.as_bytes(), &parsed).is_err() {
-                    return Ok(Verified::No);
-                }
-                let current = argon.params();
-                let same = Params::try_from(&parsed)
-                    .map(|p| {
-                        p.m_cost() == current.m_cost()
-                            && p.t_cost() == current.t_cost()
-                            && p.p_cost() == current.p_cost()
-                    })
-                    .unwrap_or(false)
-                    && parsed.algorithm.as_str() == "argon2id";
-                if same {
-                    Ok(Verified::Yes)
-                } else {
-                    argon
-                        .hash_password(pw.as_bytes())
-                        .map(|h| Verified::YesRehash(h.to_string()))
-                        .map_err(|e| e.to_string())
-                }
-            })
-            .await
-            .unwrap_or(Verified::No);
+        let outcome = self.run(move |argon, blocks| verify_with(argon, blocks, &pw, &stored)).await.unwrap_or(Verified::No);
         if known { outcome } else { Verified::No }
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> Result<T, String> + Send + 'static,
-    ) -> Result<T, String> {
-        let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| e.to_string())?
+    /// A hash of a random password with the current parameters, made on first need.
+    async fn dummy(&self) -> String {
+        if let Some(h) = self.dummy_hash.get() {
+            return h.clone();
+        }
+        let made = self.hash(&crate::crypto::random_token(16)).await.unwrap_or_default();
+        self.dummy_hash.get_or_init(|| made).clone()
     }
+
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce(&Argon2<'static>, &mut Vec<Block>) -> T + Send + 'static) -> Result<T, String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |argon, blocks| {
+            let _ = tx.send(f(argon, blocks));
+        });
+        self.jobs.lock().map_err(|_| "password threads unavailable".to_string())?.send(job).map_err(|_| "password threads stopped".to_string())?;
+        rx.await.map_err(|_| "password thread failed".to_string())
+    }
+
+    /// The parameters new hashes use.
+    pub fn params(&self) -> &Params {
+        self.argon.params()
+    }
+}
+
+/// Recomputes the hash into reused memory when the stored parameters are the current ones;
+/// otherwise verifies the usual way and returns a rehash.
+fn verify_with(argon: &Argon2<'static>, blocks: &mut Vec<Block>, password: &str, stored: &str) -> Verified {
+    let Ok(parsed) = PasswordHash::new(stored) else { return Verified::No };
+    let current = argon.params();
+    let same = parsed.algorithm.as_str() == "argon2id"
+        && Params::try_from(&parsed)
+            .map(|p| p.m_cost() == current.m_cost() && p.t_cost() == current.t_cost() && p.p_cost() == current.p_cost())
+            .unwrap_or(false);
+    if same {
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else { return Verified::No };
+        let needed = current.block_count();
+        if blocks.len() != needed {
+            *blocks = vec![Block::default(); needed];
+        }
+        let mut out = vec![0u8; expected.len()];
+        if argon.hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), &mut out, &mut blocks[..]).is_err() {
+            return Verified::No;
+        }
+        return if crate::crypto::constant_time_eq(&out, expected.as_ref()) { Verified::Yes } else { Verified::No };
+    }
+    if argon.verify_password(password.as_bytes(), &parsed).is_err() {
+        return Verified::No;
+    }
+    argon.hash_password(password.as_bytes()).map(|h| Verified::YesRehash(h.to_string())).unwrap_or(Verified::No)
 }
 
 #[cfg(test)]

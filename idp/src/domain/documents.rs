@@ -254,13 +254,13 @@ impl UnverifiedDocument {
                 "Срок действия документа истёк.",
             ));
         }
-        if let (Some(i), Some(e)) = (issue_date, expiry_date) {
-            if e <= i {
-                problems.push(Problem::new(
-                    "expiry_date",
-                    "Срок действия должен быть позже даты выдачи.",
-                ));
-            }
+        if let (Some(i), Some(e)) = (issue_date, expiry_date)
+            && e <= i
+        {
+            problems.push(Problem::new(
+                "expiry_date",
+                "Срок действия должен быть позже даты выдачи.",
+            ));
         }
         let issued_by = text_field(self.issued_by.as_deref());
         if rules.issued_by_required && issued_by.is_none() {
@@ -349,7 +349,9 @@ impl Rules {
                     let c: Vec<char> = s.chars().collect();
                     c.len() == 4
                         && c[..2].iter().all(char::is_ascii_digit)
-                        && c[2..].iter().all(|x| x.is_ascii_digit() || cyrillic_upper(*x))
+                        && c[2..]
+                            .iter()
+                            .all(|x| x.is_ascii_digit() || cyrillic_upper(*x))
                 }),
                 series_required: true,
                 series_ru: "Серия водительского удостоверения — четыре знака: 2 цифры и 2 цифры или 2 буквы.",
@@ -393,7 +395,9 @@ impl Rules {
 
 fn check_series(rules: &Rules, series: Option<&str>, problems: &mut Vec<Problem>) {
     match (series, rules.series) {
-        (None, _) if rules.series_required => problems.push(Problem::new("series", rules.series_ru)),
+        (None, _) if rules.series_required => {
+            problems.push(Problem::new("series", rules.series_ru))
+        }
         (None, _) => {}
         (Some(_), None) => problems.push(Problem::new(
             "series",
@@ -472,8 +476,8 @@ fn birth_certificate_series(s: &str) -> bool {
 pub fn division_code(text: &str) -> Option<String> {
     let t = text.trim();
     let d: String = t.chars().filter(char::is_ascii_digit).collect();
-    let shape_ok = t.len() == 6 && d.len() == 6
-        || t.len() == 7 && d.len() == 6 && t.as_bytes()[3] == b'-';
+    let shape_ok =
+        t.len() == 6 && d.len() == 6 || t.len() == 7 && d.len() == 6 && t.as_bytes()[3] == b'-';
     shape_ok.then(|| format!("{}-{}", &d[..3], &d[3..]))
 }
 

@@ -44,7 +44,9 @@ pub async fn run_due_jobs(state: &AppState) -> Result<usize, StoreError> {
                 jobs::retry(&state.db, &job, &reason, state.clock.now() + wait).await?;
             }
             // The lease runs out and the job is claimed again.
-            Err(e) => tracing::warn!(job = %job.id, kind = %job.kind, error = %e, "job attempt failed"),
+            Err(e) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, error = %e, "job attempt failed")
+            }
         }
     }
     Ok(count)
@@ -58,7 +60,14 @@ async fn run(state: &AppState, job: &Job) -> Result<Step, StoreError> {
         other => {
             tracing::error!(job = %job.id, kind = other, "unknown job kind; marked failed");
             let mut tx = state.db.write().begin().await?;
-            jobs::finish(&mut *tx, job, "failed", Some("unknown job kind"), state.clock.now()).await?;
+            jobs::finish(
+                &mut *tx,
+                job,
+                "failed",
+                Some("unknown job kind"),
+                state.clock.now(),
+            )
+            .await?;
             tx.commit().await?;
             Ok(Step::Finished)
         }

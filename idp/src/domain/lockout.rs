@@ -22,6 +22,7 @@ use std::net::IpAddr;
 
 use crate::app::AppState;
 use crate::cache::CacheError;
+use crate::crypto::random_token;
 
 /// Failures are counted together until this long passes without one.
 pub const WINDOW_SECS: i64 = 3600;
@@ -56,13 +57,13 @@ impl Counters {
                 address,
             });
         };
-        if let Some(a) = &address {
-            if shielded(state, user_id, a).await? {
-                return Ok(Counters {
-                    account: format!("u:{user_id}@{a}"),
-                    address: None,
-                });
-            }
+        if let Some(a) = &address
+            && shielded(state, user_id, a).await?
+        {
+            return Ok(Counters {
+                account: format!("u:{user_id}@{a}"),
+                address: None,
+            });
         }
         Ok(Counters {
             account: format!("u:{user_id}"),
@@ -173,11 +174,11 @@ async fn is_locked(state: &AppState, key: &str, now: i64) -> Result<bool, CacheE
 /// Counts one failure on `key` in its current window and locks it past `threshold`.
 async fn bump(state: &AppState, key: &str, threshold: i64) -> Result<Option<i64>, CacheError> {
     let now = state.clock.now();
-    let since = window_start(state, key, now).await?;
+    let window = current_window(state, key, now).await?;
     // The counter's own expiry only cleans up; the window decides (by the injected clock).
     let failures = state
         .cache
-        .incr(&format!("lockout:n:{key}:{since}"), COUNTER_TTL_SECS)
+        .incr(&format!("lockout:n:{key}:{window}"), COUNTER_TTL_SECS)
         .await?;
     let Some(wait) = lock_wait(failures, threshold, state.config.login.lockout_base_secs) else {
         return Ok(None);
@@ -193,26 +194,27 @@ async fn bump(state: &AppState, key: &str, threshold: i64) -> Result<Option<i64>
     Ok(Some(wait))
 }
 
-/// When the current counting window of `key` began (it goes on while failures keep coming
-/// less than [`WINDOW_SECS`] apart), recording `now` as its latest failure.
-async fn window_start(state: &AppState, key: &str, now: i64) -> Result<i64, CacheError> {
-    let k = format!("lockout:since:{key}");
-    let since = state
+/// The id of the current counting window of `key` (it goes on while failures keep coming
+/// less than [`WINDOW_SECS`] apart; a new one gets a new random id, so its count starts at
+/// zero), recording `now` as its latest failure.
+async fn current_window(state: &AppState, key: &str, now: i64) -> Result<String, CacheError> {
+    let k = format!("lockout:window:{key}");
+    let window = state
         .cache
         .get(&k)
         .await?
         .and_then(|v| {
             let text = String::from_utf8(v).ok()?;
-            let (since, last) = text.split_once(':')?;
-            Some((since.parse::<i64>().ok()?, last.parse::<i64>().ok()?))
+            let (id, last) = text.split_once(':')?;
+            Some((id.to_string(), last.parse::<i64>().ok()?))
         })
-        .filter(|&(_, last)| window_goes_on(last, now))
-        .map_or(now, |(since, _)| since);
+        .filter(|(_, last)| window_goes_on(*last, now))
+        .map_or_else(|| random_token(9), |(id, _)| id);
     state
         .cache
-        .put(&k, format!("{since}:{now}").as_bytes(), WINDOW_SECS as u64)
+        .put(&k, format!("{window}:{now}").as_bytes(), WINDOW_SECS as u64)
         .await?;
-    Ok(since)
+    Ok(window)
 }
 
 /// Failures are forgotten [`WINDOW_SECS`] after the latest one.
@@ -222,7 +224,7 @@ fn window_goes_on(last_failure: i64, now: i64) -> bool {
 
 /// Forgets the window (so the count starts again) and the lock of `key`.
 async fn clear(state: &AppState, key: &str) -> Result<(), CacheError> {
-    state.cache.delete(&format!("lockout:since:{key}")).await?;
+    state.cache.delete(&format!("lockout:window:{key}")).await?;
     state.cache.delete(&format!("lockout:until:{key}")).await
 }
 

@@ -151,7 +151,9 @@ where
     .await
 }
 
-/// Runs until the app is dropped: claims due messages and delivers them.
+/// Runs until the app is dropped: every `messages.poll_ms` claims due messages and delivers
+/// them. The first round comes one period after start, so a test that sets a long period
+/// drives delivery itself with [`deliver_due`], with no worker racing it.
 pub fn spawn_worker(state: &AppState) {
     let weak = state.downgrade();
     tokio::spawn(async move {
@@ -160,11 +162,14 @@ pub fn spawn_worker(state: &AppState) {
                 return;
             };
             let poll = Duration::from_millis(state.config.messages.poll_ms.max(50));
+            drop(state);
+            tokio::time::sleep(poll).await;
+            let Some(state) = AppState::upgrade(&weak) else {
+                return;
+            };
             if let Err(e) = deliver_due(&state).await {
                 tracing::warn!(error = %e, "outbox delivery round failed");
             }
-            drop(state);
-            tokio::time::sleep(poll).await;
         }
     });
 }

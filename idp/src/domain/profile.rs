@@ -266,7 +266,11 @@ pub(crate) fn conflict_is(e: StoreError, refusal: ProfileError) -> ProfileError 
 }
 
 /// Everything in the profile (for the API overview and the claims).
-pub async fn load(state: &AppState, user: &User, want: shapes::Wanted) -> Result<Profile, StoreError> {
+pub async fn load(
+    state: &AppState,
+    user: &User,
+    want: shapes::Wanted,
+) -> Result<Profile, StoreError> {
     use crate::store::profile as store;
     let db = &state.db;
     Ok(Profile {

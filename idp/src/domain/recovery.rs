@@ -12,6 +12,7 @@
 //! page, the status, the cool-downs and the attempt counts are the same, and starting takes
 //! at least [`START_FLOOR`] either way.
 
+mod finish;
 pub mod lookup;
 
 use std::net::IpAddr;
@@ -24,11 +25,11 @@ use crate::app::AppState;
 use crate::cache::CacheError;
 use crate::crypto::random_token;
 use crate::domain::codes::{self, Checked, IssueError};
+use crate::domain::lockout;
 use crate::domain::messages::{self, Template};
 use crate::domain::password_policy::{self, Problem};
-use crate::domain::{lockout, login};
-use crate::store::users::{self, User};
-use crate::store::{StoreError, events, recovery, sessions};
+use crate::store::users;
+use crate::store::{StoreError, events, recovery};
 
 /// How long a person has to finish a flow.
 pub const FLOW_TTL_SECS: i64 = 15 * 60;
@@ -90,7 +91,10 @@ pub enum Next {
     /// The secret question, with its text.
     Answer(Flow, String),
     NewPassword(Flow),
-    Done { kind: Kind, auth_tx: Option<String> },
+    Done {
+        kind: Kind,
+        auth_tx: Option<String>,
+    },
 }
 
 /// A refusal of what the person typed: nothing changed, the next page says why.
@@ -100,11 +104,15 @@ pub enum Refusal {
     Unrecognised,
     /// Too many codes for this identifier today.
     DailyCap,
-    WrongCode { remaining: i64 },
+    WrongCode {
+        remaining: i64,
+    },
     CodeExpired,
     /// No attempts left on this code: a new one is needed.
     CodeExhausted,
-    WrongAnswer { remaining: u32 },
+    WrongAnswer {
+        remaining: u32,
+    },
     /// Too many wrong answers: the flow ended.
     AnswersExhausted,
     WeakPassword(Vec<Problem>),
@@ -209,7 +217,10 @@ async fn start_now(
 /// Sends a new code for the flow (after the cool-down).
 pub async fn resend(state: &AppState, flow_id: &str) -> Result<Outcome, Fault> {
     let began = tokio::time::Instant::now();
-    let Some(flow) = load(state, flow_id).await?.filter(|f| f.stage == Stage::Code) else {
+    let Some(flow) = load(state, flow_id)
+        .await?
+        .filter(|f| f.stage == Stage::Code)
+    else {
         return Ok(Outcome::refuse(Next::Identify, Refusal::Gone));
     };
     let outcome = match send_code(state, &flow).await? {
@@ -308,7 +319,10 @@ pub async fn submit_answer(
     let refusal = Refusal::WrongAnswer {
         remaining: MAX_WRONG_ANSWERS - wrong,
     };
-    Ok(Outcome::refuse(Next::Answer(flow, question.question), refusal))
+    Ok(Outcome::refuse(
+        Next::Answer(flow, question.question),
+        refusal,
+    ))
 }
 
 /// Sets the new password (typed twice) and ends every session of the account.
@@ -326,7 +340,7 @@ pub async fn submit_password(
     let Some(user) = users::by_id(&state.db, &user_id).await? else {
         return Ok(Outcome::refuse(Next::Identify, Refusal::Gone));
     };
-    let problems = password_policy::check(password, again, &personal_data(&user));
+    let problems = password_policy::check(password, again, &finish::personal_data(&user));
     if !problems.is_empty() {
         save(state, &flow).await?;
         return Ok(Outcome::refuse(
@@ -335,8 +349,8 @@ pub async fn submit_password(
         ));
     }
     let hash = state.passwords.hash(password).await.map_err(Fault::Hash)?;
-    replace_password(state, &user, flow.contact.as_ref(), &hash).await?;
-    end_all_sessions(state, &user.id).await?;
+    finish::replace_password(state, &user, flow.contact.as_ref(), &hash).await?;
+    finish::end_all_sessions(state, &user.id).await?;
     lockout::release(state, &user.id, addr).await?;
     Ok(Outcome::go(Next::Done {
         kind: flow.kind,
@@ -344,55 +358,12 @@ pub async fn submit_password(
     }))
 }
 
-/// The new password, its event and the notice to the contact, in one transaction.
-async fn replace_password(
-    state: &AppState,
-    user: &User,
-    contact: Option<&Contact>,
-    hash: &str,
-) -> Result<(), StoreError> {
-    let now = state.clock.now();
-    let mut tx = state.db.write().begin().await?;
-    recovery::replace_password(&mut *tx, &user.id, hash, now).await?;
-    let detail = serde_json::json!({ "channel": contact.map(|c| c.channel().as_str()) });
-    events::record(
-        &mut *tx,
-        &events::NewEvent {
-            user_id: &user.id,
-            kind: "security",
-            status: "success",
-            summary: "Пароль восстановлен по коду, все сеансы завершены",
-            detail: Some(&detail),
-            source: "user",
-        },
-        now,
-    )
-    .await?;
-    if let Some(c) = contact {
-        let notice = Template::Notice {
-            subject: "Пароль изменён",
-            text: "Пароль от вашей учётной записи Госуслуги ID изменён через восстановление доступа, \
-                   все сеансы входа завершены. Если это были не вы, восстановите доступ снова \
-                   и обратитесь в центр обслуживания.",
-        };
-        messages::queue(&mut *tx, c.channel(), c.address(), &notice, now).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Ends every live session of the user the way logout does (grants revoked, back-channel
-/// logout sent).
-async fn end_all_sessions(state: &AppState, user_id: &str) -> Result<(), StoreError> {
-    for s in sessions::live_for_user(&state.db, user_id, state.clock.now()).await? {
-        login::end_session(state, &s.sid).await?;
-    }
-    Ok(())
-}
-
 /// Issues a code for the flow and sends it to the contact, if there is one. `Ok(Err(_))` is
 /// a refusal (daily cap); `Ok(Ok(Some(AlreadySent)))` means the cool-down is still running.
-async fn send_code(state: &AppState, flow: &Flow) -> Result<Result<Option<Notice>, Refusal>, Fault> {
+async fn send_code(
+    state: &AppState,
+    flow: &Flow,
+) -> Result<Result<Option<Notice>, Refusal>, Fault> {
     // One policy (the SMS one: 5 minutes, 3 attempts) whatever the channel, so expiry and
     // attempts say nothing about whether, or where, a code was sent.
     let code = match codes::issue(state, flow.kind.purpose(), &flow.subject, codes::SMS, None).await
@@ -433,16 +404,6 @@ async fn record(state: &AppState, user_id: &str, summary: &str) -> Result<(), St
         state.clock.now(),
     )
     .await
-}
-
-/// What a new password must not contain: names, phone digits, the e-mail's local part.
-fn personal_data(user: &User) -> Vec<&str> {
-    let p = &user.person;
-    let mut v = vec![p.surname.as_str(), p.given_name.as_str()];
-    v.extend(p.middle_name.as_deref());
-    v.extend(p.phone.as_deref().map(|x| x.trim_start_matches("+7")));
-    v.extend(p.email.as_deref().and_then(|e| e.split('@').next()));
-    v
 }
 
 fn key(id: &str) -> String {

@@ -161,3 +161,42 @@ impl VerifiedTokens {
         Ok(claims)
     }
 }
+
+/// A recently issued client-credentials token, kept for reuse (see `token/client_credentials.rs`).
+#[derive(Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Client-credentials tokens by (client, scope), reused while at least 90% of their lifetime
+/// remains.
+#[derive(Default)]
+pub struct ClientTokens {
+    map: std::sync::Mutex<std::collections::HashMap<(String, String), IssuedToken>>,
+}
+
+impl ClientTokens {
+    pub fn fresh(&self, client_id: &str, scope: &str, now: i64, ttl: i64) -> Option<IssuedToken> {
+        let map = self.map.lock().ok()?;
+        let t = map.get(&(client_id.to_owned(), scope.to_owned()))?;
+        (now - t.iat <= ttl / 10 && t.exp > now).then(|| t.clone())
+    }
+
+    pub fn remember(&self, client_id: &str, scope: &str, token: &str, claims: &AccessClaims) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert((client_id.to_owned(), scope.to_owned()), IssuedToken { token: token.to_owned(), jti: claims.jti.clone(), iat: claims.iat, exp: claims.exp });
+        }
+    }
+
+    pub fn forget(&self, client_id: &str, scope: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(&(client_id.to_owned(), scope.to_owned()));
+        }
+    }
+}

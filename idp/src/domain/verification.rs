@@ -51,7 +51,8 @@ impl VerificationError {
         match self {
             VerificationError::Invalid(p) => p.iter().map(|p| p.ru).collect::<Vec<_>>().join(" "),
             VerificationError::InProgress => {
-                "Данные уже на проверке. Дождитесь результата: он придёт по электронной почте.".into()
+                "Данные уже на проверке. Дождитесь результата: он придёт по электронной почте."
+                    .into()
             }
             VerificationError::Unchanged => "Эти данные уже подтверждены: изменений нет.".into(),
             VerificationError::Store(_) => "Сервис временно недоступен. Попробуйте позже.".into(),
@@ -98,11 +99,13 @@ pub async fn submit(
     }
     let level = submission::level_while_verifying(account.level, change);
     let mut tx = state.db.write().begin().await.map_err(StoreError::from)?;
-    let document_id = documents::insert(&mut *tx, &user.id, &identity.document, VERIFYING, now).await?;
+    let document_id =
+        documents::insert(&mut *tx, &user.id, &identity.document, VERIFYING, now).await?;
     documents::remove_others(&mut *tx, &user.id, kind, &document_id, true).await?;
     identity::set_state(&mut *tx, &user.id, level, Some("verifying"), now).await?;
     let payload = json!({ "person": identity.person, "document_id": document_id });
-    let job_id = jobs::enqueue(&mut *tx, IDENTITY_CHECK, Some(&user.id), &payload, now, now).await?;
+    let job_id =
+        jobs::enqueue(&mut *tx, IDENTITY_CHECK, Some(&user.id), &payload, now, now).await?;
     let detail = json!({
         "change": format!("{change:?}").to_lowercase(),
         "level_before": account.level.as_str(),
@@ -147,18 +150,23 @@ pub async fn submit_document(
             "Документ, удостоверяющий личность, подаётся вместе с личными данными (POST /api/identity).",
         )]));
     }
-    if jobs::for_user(&state.db, &user.id, 50).await?.iter().any(|j| {
-        j.kind == DOCUMENT_CHECK
-            && matches!(j.status.as_str(), "pending" | "running")
-            && j.payload["kind"] == doc.kind.as_str()
-    }) {
+    if jobs::for_user(&state.db, &user.id, 50)
+        .await?
+        .iter()
+        .any(|j| {
+            j.kind == DOCUMENT_CHECK
+                && matches!(j.status.as_str(), "pending" | "running")
+                && j.payload["kind"] == doc.kind.as_str()
+        })
+    {
         return Err(VerificationError::InProgress);
     }
     let mut tx = state.db.write().begin().await.map_err(StoreError::from)?;
     let document_id = documents::insert(&mut *tx, &user.id, &doc, VERIFYING, now).await?;
     documents::remove_others(&mut *tx, &user.id, doc.kind, &document_id, true).await?;
     let payload = json!({ "document_id": document_id, "kind": doc.kind.as_str() });
-    let job_id = jobs::enqueue(&mut *tx, DOCUMENT_CHECK, Some(&user.id), &payload, now, now).await?;
+    let job_id =
+        jobs::enqueue(&mut *tx, DOCUMENT_CHECK, Some(&user.id), &payload, now, now).await?;
     let detail = json!({ "document": doc.kind.as_str(), "job": job_id });
     let summary = format!("Документ «{}» отправлен на проверку", doc.kind.ru());
     record(&mut *tx, &user.id, "info", &summary, &detail, "user", now).await?;
@@ -189,7 +197,14 @@ pub async fn run_check(state: &AppState, job: &Job) -> Result<Step, StoreError> 
     let Some(doc) = doc.filter(|d| d.verification == VERIFYING && d.user_id == user_id) else {
         // Superseded by a newer submission, or the account is gone.
         let mut tx = state.db.write().begin().await?;
-        jobs::finish(&mut *tx, job, "done", Some("stale: the document was replaced"), now).await?;
+        jobs::finish(
+            &mut *tx,
+            job,
+            "done",
+            Some("stale: the document was replaced"),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         return Ok(Step::Finished);
     };
@@ -201,7 +216,13 @@ pub async fn run_check(state: &AppState, job: &Job) -> Result<Step, StoreError> 
     }
     let verifier = Verifier::from_config(&state.config.verification);
     let verdict = verifier
-        .check(&state.http, &job.id, person.as_ref(), &doc.document, job.attempts)
+        .check(
+            &state.http,
+            &job.id,
+            person.as_ref(),
+            &doc.document,
+            job.attempts,
+        )
         .await;
     let outcome = Outcome {
         job,
@@ -249,18 +270,39 @@ impl Outcome<'_> {
             }
         }
         documents::set_verification(&mut *tx, self.document_id, VERIFIED, now).await?;
-        documents::remove_others(&mut *tx, self.user_id, self.kind, self.document_id, false).await?;
+        documents::remove_others(&mut *tx, self.user_id, self.kind, self.document_id, false)
+            .await?;
         let what = match self.person {
             Some(_) => format!("личные данные, СНИЛС и {} подтверждены", self.kind.ru()),
             None => format!("{} подтверждён", self.kind.ru()),
         };
-        let detail = json!({ "document": self.kind.as_str(), "level": level.as_str(), "job": self.job.id });
+        let detail =
+            json!({ "document": self.kind.as_str(), "level": level.as_str(), "job": self.job.id });
         let summary = match self.person {
             Some(_) => format!("Проверка пройдена: учётная запись — {}", level_ru(level)),
             None => format!("Документ «{}» подтверждён", self.kind.ru()),
         };
-        record(&mut *tx, self.user_id, "success", &summary, &detail, "registry", now).await?;
-        notify(state, &mut tx, self.user_id, &Template::VerificationResult { ok: true, what: &what }, now).await?;
+        record(
+            &mut *tx,
+            self.user_id,
+            "success",
+            &summary,
+            &detail,
+            "registry",
+            now,
+        )
+        .await?;
+        notify(
+            state,
+            &mut tx,
+            self.user_id,
+            &Template::VerificationResult {
+                ok: true,
+                what: &what,
+            },
+            now,
+        )
+        .await?;
         self.finish(tx, "done", None, now).await
     }
 
@@ -270,12 +312,33 @@ impl Outcome<'_> {
         let mut tx = state.db.write().begin().await?;
         documents::set_verification(&mut *tx, self.document_id, REJECTED, now).await?;
         if self.person.is_some() {
-            identity::set_state(&mut *tx, self.user_id, account.level, Some("rejected"), now).await?;
+            identity::set_state(&mut *tx, self.user_id, account.level, Some("rejected"), now)
+                .await?;
         }
-        let detail = json!({ "document": self.kind.as_str(), "reason": reason, "job": self.job.id });
+        let detail =
+            json!({ "document": self.kind.as_str(), "reason": reason, "job": self.job.id });
         let summary = format!("Проверка не пройдена: {reason}");
-        record(&mut *tx, self.user_id, "failure", &summary, &detail, "registry", now).await?;
-        notify(state, &mut tx, self.user_id, &Template::VerificationResult { ok: false, what: reason }, now).await?;
+        record(
+            &mut *tx,
+            self.user_id,
+            "failure",
+            &summary,
+            &detail,
+            "registry",
+            now,
+        )
+        .await?;
+        notify(
+            state,
+            &mut tx,
+            self.user_id,
+            &Template::VerificationResult {
+                ok: false,
+                what: reason,
+            },
+            now,
+        )
+        .await?;
         self.finish(tx, "done", Some(reason), now).await
     }
 
@@ -284,15 +347,29 @@ impl Outcome<'_> {
         let now = state.clock.now();
         let account = account(state, self.user_id).await?;
         let mut tx = state.db.write().begin().await?;
-        documents::set_verification(&mut *tx, self.document_id, documents::NOT_VERIFIED, now).await?;
+        documents::set_verification(&mut *tx, self.document_id, documents::NOT_VERIFIED, now)
+            .await?;
         if self.person.is_some() {
             identity::set_state(&mut *tx, self.user_id, account.level, Some("failed"), now).await?;
         }
         let detail = json!({ "document": self.kind.as_str(), "job": self.job.id, "attempts": self.job.attempts });
-        let summary = "Государственные реестры не ответили; отправьте данные на проверку ещё раз позже";
-        record(&mut *tx, self.user_id, "failure", summary, &detail, "registry", now).await?;
+        let summary =
+            "Государственные реестры не ответили; отправьте данные на проверку ещё раз позже";
+        record(
+            &mut *tx,
+            self.user_id,
+            "failure",
+            summary,
+            &detail,
+            "registry",
+            now,
+        )
+        .await?;
         let text = "Государственные реестры не ответили на запрос проверки. Отправьте данные на проверку ещё раз позже.";
-        let notice = Template::Notice { subject: "Проверка данных не выполнена", text };
+        let notice = Template::Notice {
+            subject: "Проверка данных не выполнена",
+            text,
+        };
         notify(state, &mut tx, self.user_id, &notice, now).await?;
         self.finish(tx, "failed", Some(error), now).await
     }
@@ -322,7 +399,11 @@ async fn account(state: &AppState, user_id: &str) -> Result<AccountIdentity, Sto
 }
 
 /// Whether an identity check is under way for the account.
-async fn checking(state: &AppState, user_id: &str, account: &AccountIdentity) -> Result<bool, StoreError> {
+async fn checking(
+    state: &AppState,
+    user_id: &str,
+    account: &AccountIdentity,
+) -> Result<bool, StoreError> {
     Ok(account.verification_status.as_deref() == Some("verifying")
         || jobs::open_for_user(&state.db, user_id, IDENTITY_CHECK).await?)
 }
@@ -363,8 +444,12 @@ pub(crate) async fn notify(
         return Ok(());
     };
     match (&user.person.email, &user.person.phone) {
-        (Some(email), _) => messages::queue(&mut **tx, Channel::Email, email, template, now).await?,
-        (None, Some(phone)) => messages::queue(&mut **tx, Channel::Sms, phone, template, now).await?,
+        (Some(email), _) => {
+            messages::queue(&mut **tx, Channel::Email, email, template, now).await?
+        }
+        (None, Some(phone)) => {
+            messages::queue(&mut **tx, Channel::Sms, phone, template, now).await?
+        }
         (None, None) => return Ok(()),
     };
     Ok(())
@@ -408,6 +493,12 @@ pub async fn release_documents(
     let citizenship = identity::of_user(&state.db, &user.id)
         .await?
         .map(|a| a.person.citizenship);
-    doc_claims::release(scopes, Some(user.level), citizenship.as_deref(), &docs, claims);
+    doc_claims::release(
+        scopes,
+        Some(user.level),
+        citizenship.as_deref(),
+        &docs,
+        claims,
+    );
     Ok(())
 }

@@ -99,7 +99,10 @@ pub fn ok(status: StatusCode, body: serde_json::Value) -> Response {
 }
 
 /// The person signed in by the SSO session cookie.
-pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Session, User), JsonError> {
+pub async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Session, User), JsonError> {
     let cookie = cookies::read(headers, cookies::SESSION);
     login::current(state, cookie.as_deref())
         .await?

@@ -129,7 +129,12 @@ fn store_error(e: StoreError) -> Response {
 /// Logs the detail under a reference and answers with the reference only.
 fn internal(detail: &str, transient: bool) -> Response {
     let e = super::errors::internal(detail, transient);
-    let reference = e.description.rsplit("ref ").next().unwrap_or("").trim_end_matches(')');
+    let reference = e
+        .description
+        .rsplit("ref ")
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(')');
     if transient {
         error(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -35,7 +35,8 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash", "azp",
             "name", "family_name", "given_name", "middle_name", "birthdate", "gender", "updated_at",
-            "email", "email_verified", "phone_number", "phone_number_verified", "birthplace", "snils", "inn", "account_level"
+            "email", "email_verified", "phone_number", "phone_number_verified", "birthplace", "snils", "inn", "account_level",
+            "address", "contacts", "addresses", "vehicles", "kids", "usr_org", "organizations"
         ],
         "acr_values_supported": Level::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "prompt_values_supported": ["none", "login", "consent"],

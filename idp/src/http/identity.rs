@@ -105,7 +105,10 @@ async fn submit(
     let queued = verification::submit(&state, &user, &input)
         .await
         .map_err(verification_error)?;
-    Ok(accepted(queued, "Данные отправлены на проверку в государственные реестры. Результат придёт по электронной почте."))
+    Ok(accepted(
+        queued,
+        "Данные отправлены на проверку в государственные реестры. Результат придёт по электронной почте.",
+    ))
 }
 
 /// Adds a document other than the identity document and sends it for checking.
@@ -119,7 +122,10 @@ async fn add_document(
     let queued = verification::submit_document(&state, &user, &input)
         .await
         .map_err(verification_error)?;
-    Ok(accepted(queued, "Документ отправлен на проверку. Результат придёт по электронной почте."))
+    Ok(accepted(
+        queued,
+        "Документ отправлен на проверку. Результат придёт по электронной почте.",
+    ))
 }
 
 #[derive(Deserialize)]
@@ -208,7 +214,9 @@ fn verification_error(e: VerificationError) -> JsonError {
     let message = e.ru();
     match e {
         VerificationError::Invalid(p) => JsonError::invalid(p),
-        VerificationError::InProgress => JsonError::new(StatusCode::CONFLICT, "in_progress", message),
+        VerificationError::InProgress => {
+            JsonError::new(StatusCode::CONFLICT, "in_progress", message)
+        }
         VerificationError::Unchanged => JsonError::new(StatusCode::CONFLICT, "unchanged", message),
         VerificationError::Store(e) => e.into(),
     }

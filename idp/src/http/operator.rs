@@ -71,19 +71,29 @@ async fn find(
             let snils = parse_snils(s).ok_or_else(|| {
                 bad("СНИЛС указан с ошибкой: нужно 11 цифр с верным контрольным числом.")
             })?;
-            identity::by_snils(&state.db, &snils).await.map_err(store)?.into_iter().collect()
+            identity::by_snils(&state.db, &snils)
+                .await
+                .map_err(store)?
+                .into_iter()
+                .collect()
         }
         (None, Some(p)) => {
             let digits: String = p.chars().filter(char::is_ascii_digit).collect();
             if digits.len() != 10 || !p.chars().all(|c| c.is_ascii_digit() || c == ' ') {
-                return Err(bad("Серия и номер паспорта — 10 цифр, например 4508 123456."));
+                return Err(bad(
+                    "Серия и номер паспорта — 10 цифр, например 4508 123456.",
+                ));
             }
             let (series, number) = digits.split_at(4);
             documents::owners(&state.db, DocumentKind::RfPassport, Some(series), number)
                 .await
                 .map_err(store)?
         }
-        (None, None) => return Err(bad("Укажите СНИЛС (snils) или серию и номер паспорта (passport).")),
+        (None, None) => {
+            return Err(bad(
+                "Укажите СНИЛС (snils) или серию и номер паспорта (passport).",
+            ));
+        }
     };
     tracing::info!(operator = %op.id, found = ids.len(), "operator searched for a person");
     let mut people = Vec::new();
@@ -149,9 +159,14 @@ async fn confirm_person(
 }
 
 /// Letters to print, with the code and the address.
-async fn pending_letters(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Response> {
+async fn pending_letters(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Response> {
     operator(&state, &headers).await?;
-    let list = confirm::printable_letters(&state, 200).await.map_err(store)?;
+    let list = confirm::printable_letters(&state, 200)
+        .await
+        .map_err(store)?;
     let letters: Vec<_> = list
         .iter()
         .map(|p| {
@@ -175,7 +190,10 @@ async fn letter_sent(
     Path(id): Path<String>,
 ) -> Result<Response, Response> {
     operator(&state, &headers).await?;
-    if !letters::mark_sent(&state.db, &id, state.clock.now()).await.map_err(store)? {
+    if !letters::mark_sent(&state.db, &id, state.clock.now())
+        .await
+        .map_err(store)?
+    {
         return Err(JsonError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -183,7 +201,10 @@ async fn letter_sent(
         )
         .into_response());
     }
-    Ok(api::ok(StatusCode::OK, json!({ "id": id, "status": "sent" })))
+    Ok(api::ok(
+        StatusCode::OK,
+        json!({ "id": id, "status": "sent" }),
+    ))
 }
 
 fn bad(message: &str) -> Response {

@@ -32,7 +32,10 @@ use crate::store::users::User;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/profile", get(overview))
-        .route("/api/profile/contacts", get(list_contacts).post(add_contact))
+        .route(
+            "/api/profile/contacts",
+            get(list_contacts).post(add_contact),
+        )
         .route("/api/profile/contacts/{id}", delete(remove_contact))
         .route("/api/profile/contacts/mobile", post(request_mobile))
         .route("/api/profile/contacts/mobile/confirm", post(confirm_mobile))
@@ -43,7 +46,10 @@ pub fn routes() -> Router<AppState> {
             "/api/profile/addresses/{kind}",
             put(put_address).delete(remove_address),
         )
-        .route("/api/profile/vehicles", get(list_vehicles).post(add_vehicle))
+        .route(
+            "/api/profile/vehicles",
+            get(list_vehicles).post(add_vehicle),
+        )
         .route("/api/profile/vehicles/{id}", delete(remove_vehicle))
         .route("/api/profile/kids", get(list_kids).post(add_kid))
         .route("/api/profile/kids/{id}", delete(remove_kid))
@@ -62,7 +68,9 @@ type Answer = Result<Response, JsonError>;
 pub(crate) fn refusal(e: ProfileError) -> JsonError {
     match e {
         ProfileError::Store(s) => JsonError::from(s),
-        ProfileError::Cache(c) => JsonError::from(crate::store::StoreError::Unavailable(c.to_string())),
+        ProfileError::Cache(c) => {
+            JsonError::from(crate::store::StoreError::Unavailable(c.to_string()))
+        }
         ProfileError::Invalid(ps) => JsonError::invalid(
             ps.iter()
                 .map(|p| crate::domain::documents::Problem::new(p.field, p.ru))
@@ -140,16 +148,28 @@ struct ContactBody {
     value: String,
 }
 
-async fn add_contact(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
+async fn add_contact(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     let b: ContactBody = api::json_body(&headers, &body)?;
-    let c = contacts::add(&state, &user, &b.kind, &b.value).await.map_err(refusal)?;
+    let c = contacts::add(&state, &user, &b.kind, &b.value)
+        .await
+        .map_err(refusal)?;
     created(shapes::contact(&c))
 }
 
-async fn remove_contact(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+async fn remove_contact(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
-    contacts::remove(&state, &user, &id).await.map_err(refusal)?;
+    contacts::remove(&state, &user, &id)
+        .await
+        .map_err(refusal)?;
     ok(json!({ "deleted": id }))
 }
 
@@ -166,24 +186,40 @@ struct CodeBody {
     code: String,
 }
 
-async fn request_mobile(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
+async fn request_mobile(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     let b: NewValue = api::json_body(&headers, &body)?;
-    let phone = contacts::request_mobile(&state, &user, &b.value).await.map_err(refusal)?;
+    let phone = contacts::request_mobile(&state, &user, &b.value)
+        .await
+        .map_err(refusal)?;
     Ok(api::ok(
         StatusCode::ACCEPTED,
         json!({ "sent_to": phone, "message": format!("Код подтверждения отправлен в SMS на номер {phone}.") }),
     ))
 }
 
-async fn confirm_mobile(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
+async fn confirm_mobile(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     let b: CodeBody = api::json_body(&headers, &body)?;
-    let c = contacts::confirm_mobile(&state, &user, &b.code).await.map_err(refusal)?;
+    let c = contacts::confirm_mobile(&state, &user, &b.code)
+        .await
+        .map_err(refusal)?;
     ok(shapes::contact(&c))
 }
 
-async fn request_email(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
+async fn request_email(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     let b: NewValue = api::json_body(&headers, &body)?;
     let proof = match b.method.as_deref() {
@@ -197,18 +233,30 @@ async fn request_email(State(state): State<AppState>, headers: HeaderMap, body: 
             )));
         }
     };
-    let email = contacts::request_email(&state, &user, &b.value, proof).await.map_err(refusal)?;
-    let what = if proof == EmailProof::Code { "Код подтверждения" } else { "Ссылка для подтверждения" };
+    let email = contacts::request_email(&state, &user, &b.value, proof)
+        .await
+        .map_err(refusal)?;
+    let what = if proof == EmailProof::Code {
+        "Код подтверждения"
+    } else {
+        "Ссылка для подтверждения"
+    };
     Ok(api::ok(
         StatusCode::ACCEPTED,
         json!({ "sent_to": email, "message": format!("{what} отправлен(а) на адрес {email}.") }),
     ))
 }
 
-async fn confirm_email(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
+async fn confirm_email(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     let b: CodeBody = api::json_body(&headers, &body)?;
-    let c = contacts::confirm_email(&state, &user, &b.code).await.map_err(refusal)?;
+    let c = contacts::confirm_email(&state, &user, &b.code)
+        .await
+        .map_err(refusal)?;
     ok(shapes::contact(&c))
 }
 
@@ -226,13 +274,21 @@ async fn put_address(
 ) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     let b: UnverifiedAddress = api::json_body(&headers, &body)?;
-    let a = sections::put_address(&state, &user, &kind, &b).await.map_err(refusal)?;
+    let a = sections::put_address(&state, &user, &kind, &b)
+        .await
+        .map_err(refusal)?;
     ok(shapes::address(&a))
 }
 
-async fn remove_address(State(state): State<AppState>, headers: HeaderMap, Path(kind): Path<String>) -> Answer {
+async fn remove_address(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(kind): Path<String>,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
-    let a = sections::remove_address(&state, &user, &kind).await.map_err(refusal)?;
+    let a = sections::remove_address(&state, &user, &kind)
+        .await
+        .map_err(refusal)?;
     ok(json!({ "deleted": a.id }))
 }
 
@@ -242,16 +298,28 @@ async fn list_vehicles(State(state): State<AppState>, headers: HeaderMap) -> Ans
     ok(collection(all.iter().map(shapes::vehicle).collect()))
 }
 
-async fn add_vehicle(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
+async fn add_vehicle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     let b: UnverifiedVehicle = api::json_body(&headers, &body)?;
-    let v = sections::add_vehicle(&state, &user, &b).await.map_err(refusal)?;
+    let v = sections::add_vehicle(&state, &user, &b)
+        .await
+        .map_err(refusal)?;
     created(shapes::vehicle(&v))
 }
 
-async fn remove_vehicle(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+async fn remove_vehicle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
-    sections::remove_vehicle(&state, &user, &id).await.map_err(refusal)?;
+    sections::remove_vehicle(&state, &user, &id)
+        .await
+        .map_err(refusal)?;
     ok(json!({ "deleted": id }))
 }
 
@@ -261,14 +329,22 @@ async fn list_kids(State(state): State<AppState>, headers: HeaderMap) -> Answer 
     ok(collection(all.iter().map(kid_for_parent).collect()))
 }
 
-async fn add_kid(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
+async fn add_kid(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     let b: UnverifiedKid = api::json_body(&headers, &body)?;
     let k = kids::add_record(&state, &user, &b).await.map_err(refusal)?;
     created(kid_for_parent(&k))
 }
 
-async fn remove_kid(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+async fn remove_kid(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     kids::remove(&state, &user, &id).await.map_err(refusal)?;
     ok(json!({ "deleted": id }))
@@ -284,7 +360,11 @@ async fn kid_link_code(State(state): State<AppState>, headers: HeaderMap) -> Ans
     }))
 }
 
-async fn kid_link(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
+async fn kid_link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     let b: CodeBody = api::json_body(&headers, &body)?;
     let parent = kids::link(&state, &user, &b.code).await.map_err(refusal)?;
@@ -305,16 +385,26 @@ pub(crate) fn org_for_member(o: &shapes::OrgRole) -> Value {
     v
 }
 
-async fn register_org(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
+async fn register_org(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
     let b: UnverifiedOrg = api::json_body(&headers, &body)?;
     let o = orgs::register(&state, &user, &b).await.map_err(refusal)?;
     created(org_for_member(&o))
 }
 
-async fn leave_org(State(state): State<AppState>, headers: HeaderMap, Path(oid): Path<String>) -> Answer {
+async fn leave_org(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(oid): Path<String>,
+) -> Answer {
     let (_, user) = api::signed_in_for_change(&state, &headers).await?;
-    let oid = oid.parse::<i64>().map_err(|_| refusal(ProfileError::NotFound))?;
+    let oid = oid
+        .parse::<i64>()
+        .map_err(|_| refusal(ProfileError::NotFound))?;
     orgs::leave(&state, &user, oid).await.map_err(refusal)?;
     ok(json!({ "deleted": oid }))
 }
@@ -325,7 +415,10 @@ async fn history(State(state): State<AppState>, headers: HeaderMap) -> Answer {
 }
 
 /// The profile changes, newest first.
-pub(crate) async fn history_of(state: &AppState, user: &User) -> Result<Vec<Value>, crate::store::StoreError> {
+pub(crate) async fn history_of(
+    state: &AppState,
+    user: &User,
+) -> Result<Vec<Value>, crate::store::StoreError> {
     let list = events::list(&state.db, &user.id, Some("profile"), 200).await?;
     Ok(list
         .into_iter()
@@ -362,6 +455,7 @@ async fn delete_account(
         StatusCode::OK,
         json!({ "deleted": true, "message": "Учётная запись удалена. Все входы на сайты завершены." }),
     );
-    resp.headers_mut().append(header::SET_COOKIE, cookies::clear(&state, cookies::SESSION));
+    resp.headers_mut()
+        .append(header::SET_COOKIE, cookies::clear(&state, cookies::SESSION));
     Ok(resp.into_response())
 }

@@ -156,16 +156,25 @@ fn first_page(
     };
     let lang = extract::lang(headers, q.lang.as_deref(), None);
     let tx = q.tx.as_deref().map(clean_tx).unwrap_or_default();
-    let login = q.login.as_deref().unwrap_or("");
+    // A prefill (e.g. the login typed on the login page), cut to the field's length.
+    let login: String = q.login.as_deref().unwrap_or("").chars().take(256).collect();
     let page = Page {
         kind,
         step: RecoveryStep::Identify {
-            login_value: &login[..login.len().min(256)],
+            login_value: &login,
         },
         tx,
         flow_id: "",
     };
-    Ok(render(state, headers, lang, &page, &[], None, StatusCode::OK))
+    Ok(render(
+        state,
+        headers,
+        lang,
+        &page,
+        &[],
+        None,
+        StatusCode::OK,
+    ))
 }
 
 async fn start(
@@ -174,7 +183,8 @@ async fn start(
     body: &[u8],
     kind: Kind,
 ) -> Result<Response, PageError> {
-    let (form, lang): (IdentifyForm, Lang) = parse(headers, body, |f: &IdentifyForm| f.lang.clone())?;
+    let (form, lang): (IdentifyForm, Lang) =
+        parse(headers, body, |f: &IdentifyForm| f.lang.clone())?;
     let tx = form.tx.as_deref().map(clean_tx).unwrap_or_default();
     if !cookies::csrf_ok(state, headers, &form.csrf) {
         let page = Page {
@@ -186,7 +196,15 @@ async fn start(
             flow_id: "",
         };
         let errors = [consent_ui::message("csrf_failed", lang).to_string()];
-        return Ok(render(state, headers, lang, &page, &errors, None, StatusCode::FORBIDDEN));
+        return Ok(render(
+            state,
+            headers,
+            lang,
+            &page,
+            &errors,
+            None,
+            StatusCode::FORBIDDEN,
+        ));
     }
     let auth_tx = (!tx.is_empty()).then(|| tx.to_string());
     let outcome = recovery::start(state, kind, &form.login, auth_tx)
@@ -280,7 +298,15 @@ async fn show(
             };
         }
     }
-    Ok(render(state, headers, lang, &page, &errors, notice.as_deref(), status))
+    Ok(render(
+        state,
+        headers,
+        lang,
+        &page,
+        &errors,
+        notice.as_deref(),
+        status,
+    ))
 }
 
 /// Back to the login page of the authorization in progress, if it is still alive; else home.
@@ -289,14 +315,14 @@ async fn continue_url_for(
     auth_tx: Option<&str>,
     lang: Lang,
 ) -> Result<String, PageError> {
-    if let Some(id) = auth_tx {
-        if AuthTx::load(state, id).await?.is_some() {
-            let query = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("tx", id)
-                .append_pair("lang", lang.code())
-                .finish();
-            return Ok(format!("/login?{query}"));
-        }
+    if let Some(id) = auth_tx
+        && AuthTx::load(state, id).await?.is_some()
+    {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("tx", id)
+            .append_pair("lang", lang.code())
+            .finish();
+        return Ok(format!("/login?{query}"));
     }
     Ok(format!("/?lang={}", lang.code()))
 }
@@ -387,12 +413,18 @@ fn parse<T: serde::de::DeserializeOwned>(
     lang_of: impl Fn(&T) -> Option<String>,
 ) -> Result<(T, Lang), PageError> {
     let fallback = extract::lang(headers, None, None);
-    let form: T = extract::parse_form(body).map_err(|_| PageError::bad_request(fallback, "bad_request"))?;
+    let form: T =
+        extract::parse_form(body).map_err(|_| PageError::bad_request(fallback, "bad_request"))?;
     let lang = extract::lang(headers, lang_of(&form).as_deref(), None);
     Ok((form, lang))
 }
 
-fn check_csrf(state: &AppState, headers: &HeaderMap, token: &str, lang: Lang) -> Result<(), PageError> {
+fn check_csrf(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+    lang: Lang,
+) -> Result<(), PageError> {
     if cookies::csrf_ok(state, headers, token) {
         Ok(())
     } else {

@@ -76,7 +76,7 @@ async fn exchange(
             scope,
         } => refresh::exchange(state, &client, &refresh_token, scope).await,
         TokenRequest::ClientCredentials { scope } => {
-            client_credentials::exchange(state, &client, scope)
+            client_credentials::exchange(state, &client, scope).await
         }
     }
 }

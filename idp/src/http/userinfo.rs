@@ -118,6 +118,7 @@ async fn claims_for(state: &AppState, token: &str) -> Result<serde_json::Value, 
             let mut released = claims::release(&scopes, &user.person);
             crate::domain::verification::release_documents(state, &user, &scopes, &mut released)
                 .await?;
+            crate::domain::profile::add_claims(state, &scopes, &user, &mut released).await?;
             Ok(serde_json::Value::Object(released))
         }
         Some((_, false)) => Err(bearer_error(OAuthError::invalid_token(

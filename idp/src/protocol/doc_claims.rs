@@ -47,7 +47,7 @@ pub fn release(
     docs: &[DocumentClaim],
     claims: &mut Map<String, Value>,
 ) {
-    if !level.is_some_and(|l| l >= Level::Standard) {
+    if level.is_none_or(|l| l < Level::Standard) {
         return;
     }
     for (scope, kinds) in DOCUMENT_SCOPES {
@@ -59,10 +59,10 @@ pub fn release(
             .find_map(|k| docs.iter().find(|d| d.verified && d.kind == *k));
         if let Some(d) = found {
             let mut v = document(d);
-            if *scope == "id_doc" {
-                if let Some(c) = citizenship.filter(|c| !c.is_empty()) {
-                    v.insert("citizenship".into(), c.into());
-                }
+            if *scope == "id_doc"
+                && let Some(c) = citizenship.filter(|c| !c.is_empty())
+            {
+                v.insert("citizenship".into(), c.into());
             }
             claims.insert((*scope).into(), Value::Object(v));
         }
@@ -106,7 +106,13 @@ mod tests {
 
     fn run(scope: &str, level: Level, docs: &[DocumentClaim]) -> Map<String, Value> {
         let mut c = Map::new();
-        release(&ScopeSet::parse(scope).unwrap_or_default(), Some(level), Some("RUS"), docs, &mut c);
+        release(
+            &ScopeSet::parse(scope).unwrap_or_default(),
+            Some(level),
+            Some("RUS"),
+            docs,
+            &mut c,
+        );
         c
     }
 
@@ -135,7 +141,11 @@ mod tests {
             verified: true,
             ..passport(true)
         };
-        let c = run("openid drivers_licence_doc medical_doc", Level::Confirmed, &[passport(true), licence]);
+        let c = run(
+            "openid drivers_licence_doc medical_doc",
+            Level::Confirmed,
+            &[passport(true), licence],
+        );
         assert_eq!(c["drivers_licence_doc"]["type"], "RF_DRIVING_LICENSE");
         assert!(c.get("medical_doc").is_none());
         assert!(c.get("id_doc").is_none());

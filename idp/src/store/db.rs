@@ -96,13 +96,15 @@ impl Db {
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             }
             let url = format!("sqlite://{path}?mode=rwc");
+            // A local file cannot go away between queries: no ping before each acquire.
             let options = |max: u32| {
                 AnyPoolOptions::new()
                     .max_connections(max)
                     .acquire_timeout(timeout)
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -1024;")
                                 .await?;
                             Ok(())
                         })

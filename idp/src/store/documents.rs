@@ -113,10 +113,14 @@ pub async fn for_user(db: &Db, user_id: &str) -> Result<Vec<StoredDocument>, Sto
 }
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<StoredDocument>, StoreError> {
-    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM documents WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.read())
-        .await?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM documents WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.read())
+    .await?;
     Ok(match row {
         Some(r) => from_row(&r)?,
         None => None,

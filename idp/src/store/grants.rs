@@ -118,13 +118,14 @@ pub async fn rotate_refresh(
     now: i64,
     idle_ttl: i64,
 ) -> Result<Rotation, StoreError> {
-    let mut tx = db.write().begin().await?;
+    // Read on the read pool (it does not queue behind writes); the write transaction below
+    // decides single use with a conditional UPDATE, so two concurrent rotations cannot both win.
     let sql = concat!(
         "SELECT ",
         columns!(),
         ", rt.expires_at AS rt_expires_at, rt.used_at FROM refresh_tokens rt JOIN grants g ON g.id = rt.grant_id WHERE rt.hash = $1"
     );
-    let Some(row) = sqlx::query(sql).bind(hash).fetch_optional(&mut *tx).await? else {
+    let Some(row) = sqlx::query(sql).bind(hash).fetch_optional(db.read()).await? else {
         return Ok(Rotation::Invalid);
     };
     let grant = from_row(&row)?;
@@ -136,15 +137,14 @@ pub async fn rotate_refresh(
     if grant.revoked_at.is_some() || grant.expires_at <= now || rt_expires_at <= now {
         return Ok(Rotation::Invalid);
     }
+    let mut tx = db.write().begin().await?;
     let spent = used_at.is_some()
-        || sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
+        || sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
             != 1;
     if spent {
         revoke_in(&mut tx, &grant.id, now, "refresh_token_replayed").await?;

@@ -56,13 +56,15 @@ pub async fn set_state<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query("UPDATE users SET level = $1, verification_status = $2, updated_at = $3 WHERE id = $4")
-        .bind(level.as_str())
-        .bind(status)
-        .bind(now)
-        .bind(user_id)
-        .execute(executor)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET level = $1, verification_status = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(level.as_str())
+    .bind(status)
+    .bind(now)
+    .bind(user_id)
+    .execute(executor)
+    .await?;
     Ok(())
 }
 

@@ -101,17 +101,16 @@ pub async fn claim_due(db: &Db, now: i64, lease: i64, limit: i64) -> Result<Vec<
         .await?
         .rows_affected()
             == 1;
-        if won {
-            if let Some(job) = by_id(db, &id).await? {
-                claimed.push(job);
-            }
+        if won && let Some(job) = by_id(db, &id).await? {
+            claimed.push(job);
         }
     }
     Ok(claimed)
 }
 
-/// Marks a claimed attempt done; false if the claim was lost (lease ended, another node took
-/// it), in which case the caller must not commit the job's effects.
+/// Marks a claimed attempt done (or failed) and erases its payload, which may hold personal
+/// data no longer needed; false if the claim was lost (lease ended, another node took it), in
+/// which case the caller must not commit the job's effects.
 pub async fn finish<'e, E>(
     executor: E,
     job: &Job,
@@ -123,7 +122,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let n = sqlx::query(
-        "UPDATE jobs SET status = $1, last_error = $2, finished_at = $3, locked_until = NULL
+        "UPDATE jobs SET status = $1, last_error = $2, finished_at = $3, locked_until = NULL, payload = '{}'
          WHERE id = $4 AND status = 'running' AND attempts = $5",
     )
     .bind(status)

@@ -76,7 +76,11 @@ where
 }
 
 /// Marks the person's other pending or sent letters superseded, erasing their codes.
-pub async fn supersede_others<'e, E>(executor: E, user_id: &str, keep: &str) -> Result<(), StoreError>
+pub async fn supersede_others<'e, E>(
+    executor: E,
+    user_id: &str,
+    keep: &str,
+) -> Result<(), StoreError>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {

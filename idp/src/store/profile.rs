@@ -138,10 +138,7 @@ pub async fn addresses(db: &Db, user_id: &str) -> Result<Vec<Address>, StoreErro
         address_columns!(),
         " FROM addresses WHERE user_id = $1 ORDER BY type DESC"
     );
-    let rows = sqlx::query(sql)
-        .bind(user_id)
-        .fetch_all(db.read())
-        .await?;
+    let rows = sqlx::query(sql).bind(user_id).fetch_all(db.read()).await?;
     Ok(rows.iter().map(address).collect::<Result<_, _>>()?)
 }
 

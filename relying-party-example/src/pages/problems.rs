@@ -13,9 +13,13 @@ pub enum Problem {
     /// `access_denied`: the person refused consent.
     ConsentDenied,
     /// `login_required` (or `interaction_required`, `consent_required`) after `prompt=none`.
-    LoginRequired { code: String },
+    LoginRequired {
+        code: String,
+    },
     /// `unmet_authentication_requirements`: the account level is below what the site needs.
-    LevelTooLow { wanted: Level },
+    LevelTooLow {
+        wanted: Level,
+    },
     /// `invalid_grant` or a rejected access token: the provider ended the session.
     SessionExpired,
     /// The callback's `state` is not the one this browser's login sent.
@@ -197,7 +201,10 @@ fn technical(code: &str, description: Option<&str>) -> String {
         esc(code)
     );
     if let Some(d) = description {
-        t.push_str(&format!("<p>Описание: <span class=\"code\">{}</span></p>", esc(d)));
+        t.push_str(&format!(
+            "<p>Описание: <span class=\"code\">{}</span></p>",
+            esc(d)
+        ));
     }
     t
 }
@@ -206,15 +213,23 @@ fn technical(code: &str, description: Option<&str>) -> String {
 pub fn describe(code: &str) -> &'static str {
     match code {
         "invalid_request" => "Запрос сайта к ЕСИА составлен неверно. Сообщите в поддержку сайта.",
-        "unauthorized_client" => "Сайту не разрешён такой способ входа. Сообщите в поддержку сайта.",
-        "invalid_client" => "ЕСИА не узнала сайт (неверный идентификатор или секрет). Сообщите в поддержку сайта.",
-        "invalid_scope" => "Сайт запросил данные, которые ему не разрешены. Сообщите в поддержку сайта.",
+        "unauthorized_client" => {
+            "Сайту не разрешён такой способ входа. Сообщите в поддержку сайта."
+        }
+        "invalid_client" => {
+            "ЕСИА не узнала сайт (неверный идентификатор или секрет). Сообщите в поддержку сайта."
+        }
+        "invalid_scope" => {
+            "Сайт запросил данные, которые ему не разрешены. Сообщите в поддержку сайта."
+        }
         "unsupported_response_type" => "ЕСИА не поддерживает запрошенный способ ответа.",
         "request_not_supported" | "request_uri_not_supported" => {
             "ЕСИА не поддерживает запросы в виде объекта (request, request_uri)."
         }
         "server_error" => "Во время входа в ЕСИА произошла ошибка. Попробуйте позже.",
-        "temporarily_unavailable" => "ЕСИА временно перегружена или на обслуживании. Попробуйте позже.",
+        "temporarily_unavailable" => {
+            "ЕСИА временно перегружена или на обслуживании. Попробуйте позже."
+        }
         _ => "Вход не выполнен.",
     }
 }
@@ -261,7 +276,10 @@ mod tests {
         .render(&settings);
         assert!(!html.contains("<script>"));
         assert!(html.contains("&lt;script&gt;"));
-        let low = Problem::LevelTooLow { wanted: Level::Confirmed }.render(&settings);
+        let low = Problem::LevelTooLow {
+            wanted: Level::Confirmed,
+        }
+        .render(&settings);
         assert!(low.contains("подтверждённая учётная запись"));
         assert!(low.contains("href=\"http://127.0.0.1:8080/\""));
     }

@@ -42,7 +42,16 @@ pub fn idp_binary() -> PathBuf {
             };
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = Command::new(&cargo)
-                .args(["build", "--quiet", "-p", "idp", "--bin", "idp", "--profile", &profile])
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "idp",
+                    "--bin",
+                    "idp",
+                    "--profile",
+                    &profile,
+                ])
                 .current_dir(workspace())
                 .status()
                 .unwrap_or_else(|e| panic!("cannot run {cargo}: {e}"));
@@ -55,7 +64,10 @@ pub fn idp_binary() -> PathBuf {
                     "`cargo build -p idp` failed and there is no provider binary at {}",
                     bin.display()
                 );
-                eprintln!("warning: `cargo build -p idp` failed; using the existing {}", bin.display());
+                eprintln!(
+                    "warning: `cargo build -p idp` failed; using the existing {}",
+                    bin.display()
+                );
             }
             bin
         })
@@ -250,7 +262,11 @@ async fn wait_until_up(process: &mut Process, url: &str) {
         {
             return;
         }
-        assert!(Instant::now() < deadline, "{} did not come up at {url}", process.name);
+        assert!(
+            Instant::now() < deadline,
+            "{} did not come up at {url}",
+            process.name
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -290,7 +306,13 @@ impl Page {
 
 impl std::fmt::Display for Page {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} [{}]", self.status, self.url, self.kind().unwrap_or("-"))
+        write!(
+            f,
+            "{} {} [{}]",
+            self.status,
+            self.url,
+            self.kind().unwrap_or("-")
+        )
     }
 }
 
@@ -322,7 +344,11 @@ impl Browser {
     /// GET without following: the `Location` of a redirect.
     pub async fn location(&self, url: &str) -> Url {
         let resp = self.http.get(url).send().await.expect("GET");
-        assert!(resp.status().is_redirection(), "{url} did not redirect: {}", resp.status());
+        assert!(
+            resp.status().is_redirection(),
+            "{url} did not redirect: {}",
+            resp.status()
+        );
         let loc = resp.headers()["location"].to_str().expect("location");
         Url::parse(url).expect("url").join(loc).expect("join")
     }
@@ -341,7 +367,10 @@ impl Browser {
                 let html = resp.text().await.unwrap_or_default();
                 return Page { url, status, html };
             }
-            let loc = resp.headers()["location"].to_str().expect("location").to_string();
+            let loc = resp.headers()["location"]
+                .to_str()
+                .expect("location")
+                .to_string();
             url = url.join(&loc).expect("join");
             resp = self.http.get(url.clone()).send().await.expect("GET");
         }
@@ -350,19 +379,30 @@ impl Browser {
 
     /// Fills in the provider's login form shown on `page`.
     pub async fn log_in(&self, page: &Page, login: &str) -> Page {
-        assert!(page.url.path() == "/login", "expected the provider's login form, got {page}");
+        assert!(
+            page.url.path() == "/login",
+            "expected the provider's login form, got {page}"
+        );
         let (tx, csrf) = (page.hidden("tx"), page.hidden("csrf"));
         let action = page.url.join("/login").expect("url");
         self.post(
             action.as_str(),
-            &[("tx", &tx), ("csrf", &csrf), ("login", login), ("password", PASSWORD)],
+            &[
+                ("tx", &tx),
+                ("csrf", &csrf),
+                ("login", login),
+                ("password", PASSWORD),
+            ],
         )
         .await
     }
 
     /// Answers the provider's consent page shown on `page` ("allow" or "deny").
     pub async fn consent(&self, page: &Page, decision: &str) -> Page {
-        assert!(page.url.path() == "/consent", "expected the consent page, got {page}");
+        assert!(
+            page.url.path() == "/consent",
+            "expected the consent page, got {page}"
+        );
         let (tx, csrf) = (page.hidden("tx"), page.hidden("csrf"));
         let action = page.url.join("/consent").expect("url");
         self.post(
@@ -376,8 +416,11 @@ impl Browser {
     pub async fn log_out_at_provider(&self, provider: &Provider) -> Page {
         let home = self.get(&provider.url("/")).await;
         let csrf = home.hidden("csrf");
-        self.post(&provider.url("/logout"), &[("csrf", &csrf), ("confirm", "yes")])
-            .await
+        self.post(
+            &provider.url("/logout"),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
+        .await
     }
 }
 

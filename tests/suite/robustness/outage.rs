@@ -196,6 +196,11 @@ async fn postgres_outage_answers_503_and_recovers_without_half_done_work() {
     // The refresh attempted during the outage did not spend the token.
     let refreshed = refresh_with(&app, &id, &secret, &refresh).await;
     assert_eq!(refreshed.status, 200, "{refreshed:?}");
+    // The code redeemed during the outage was given back: it still works, once.
+    let redeemed = redeem(&app, &id, &secret, &second_code).await;
+    assert_eq!(redeemed.status, 200, "{redeemed:?}");
+    let again = redeem(&app, &id, &secret, &second_code).await;
+    again.assert_oauth_error(400, "invalid_grant");
     // The login form sent during the outage can be sent again and goes on.
     let login = submit(&late, &app, &login_form).await;
     assert_eq!(login.status, 303, "{login:?}");

@@ -125,14 +125,19 @@ impl Date {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        let num = |s: &str| s.parse::<u32>().ok().filter(|_| s.bytes().all(|c| c.is_ascii_digit()));
+        let num = |s: &str| {
+            s.parse::<u32>()
+                .ok()
+                .filter(|_| s.bytes().all(|c| c.is_ascii_digit()))
+        };
         let (year, month, day) = (num(&t[..4])?, num(&t[5..7])?, num(&t[8..])?);
         let d = Date {
             year: i32::try_from(year).ok()?,
             month,
             day,
         };
-        ((1..=12).contains(&month) && (1..=days_in_month(d.year, month)).contains(&day)).then_some(d)
+        ((1..=12).contains(&month) && (1..=days_in_month(d.year, month)).contains(&day))
+            .then_some(d)
     }
 
     /// The UTC date of a Unix time.
@@ -188,8 +193,15 @@ mod tests {
             assert_eq!(parse_plate(typed).as_deref(), Some(canonical), "{typed}");
         }
         for bad in [
-            "А000ВС77", "Б123ВС77", "А123ВС7", "А123ВС0777", "А123ВС00", "А123ВС077", "123АВС77",
-            "", "А12ВС777",
+            "А000ВС77",
+            "Б123ВС77",
+            "А123ВС7",
+            "А123ВС0777",
+            "А123ВС00",
+            "А123ВС077",
+            "123АВС77",
+            "",
+            "А12ВС777",
         ] {
             assert_eq!(parse_plate(bad), None, "{bad}");
         }
@@ -210,7 +222,12 @@ mod tests {
         for good in ["1027700132195", "1027739609391", "1037739877295"] {
             assert!(ogrn_checksum_ok(good), "{good}");
         }
-        for bad in ["1027700132194", "102770013219", "10277001321950", "10277001321a5"] {
+        for bad in [
+            "1027700132194",
+            "102770013219",
+            "10277001321950",
+            "10277001321a5",
+        ] {
             assert!(!ogrn_checksum_ok(bad), "{bad}");
         }
     }
@@ -246,7 +263,10 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(Date::parse("2016-02-29").map(Date::iso).as_deref(), Some("2016-02-29"));
+        assert_eq!(
+            Date::parse("2016-02-29").map(Date::iso).as_deref(),
+            Some("2016-02-29")
+        );
         assert_eq!(Date::parse("2015-02-29"), None);
         assert_eq!(Date::parse("2015-13-01"), None);
         assert_eq!(Date::parse("15-01-2015"), None);

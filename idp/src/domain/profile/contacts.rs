@@ -63,7 +63,14 @@ pub async fn request_mobile(
     let payload = json!({ "value": phone });
     let code = codes::issue(state, PURPOSE_MOBILE, &user.id, codes::SMS, Some(&payload)).await?;
     let t = Template::PhoneCode { code: &code };
-    messages::queue(state.db.write(), Channel::Sms, &phone, &t, state.clock.now()).await?;
+    messages::queue(
+        state.db.write(),
+        Channel::Sms,
+        &phone,
+        &t,
+        state.clock.now(),
+    )
+    .await?;
     Ok(phone)
 }
 
@@ -82,9 +89,14 @@ pub async fn request_email(
     let now = state.clock.now();
     match proof {
         EmailProof::Code => {
-            let code =
-                codes::issue(state, PURPOSE_EMAIL, &user.id, codes::EMAIL_CODE, Some(&payload))
-                    .await?;
+            let code = codes::issue(
+                state,
+                PURPOSE_EMAIL,
+                &user.id,
+                codes::EMAIL_CODE,
+                Some(&payload),
+            )
+            .await?;
             let t = Template::EmailCode { code: &code };
             messages::queue(state.db.write(), Channel::Email, &email, &t, now).await?;
         }
@@ -219,8 +231,18 @@ async fn apply(
         tell_old_contact(state, which, old).await?;
     }
     Ok(Contact {
-        id: if which == LoginContact::Phone { "MBT" } else { "EML" }.into(),
-        kind: if which == LoginContact::Phone { "MBT" } else { "EML" }.into(),
+        id: if which == LoginContact::Phone {
+            "MBT"
+        } else {
+            "EML"
+        }
+        .into(),
+        kind: if which == LoginContact::Phone {
+            "MBT"
+        } else {
+            "EML"
+        }
+        .into(),
         value: value.to_string(),
         verified: true,
     })

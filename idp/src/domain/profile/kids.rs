@@ -1,8 +1,9 @@
 //! Children. A parent creates a link code in their account; the child types it in theirs and
 //! appears in the parent's list. The code is `<parent OID>-<six digits>`: the OID says whose
 //! code to check, the digits are a one-time code ([`crate::domain::codes`]: hashed, ten
-//! minutes, three attempts, single use). A parent may also keep a record of a child who has
-//! no account (names, birth date, gender, SNILS, INN).
+//! minutes, three attempts, single use). An account whose birth date makes it an adult's
+//! cannot be linked as a child's. A parent may also keep a record of a child who has no
+//! account (names, birth date, gender, SNILS, INN).
 
 use serde::Deserialize;
 use serde_json::json;
@@ -77,8 +78,20 @@ pub async fn link(state: &AppState, child: &User, typed: &str) -> Result<i64, Pr
                 "Enter the link code as shown in the parent's account, e.g. 1234567890-123456.",
             )
         })?;
-    let parent_id = oid.parse::<i64>().map_err(|_| ProfileError::NoCode)?.to_string();
-    if parent_id == child.id {
+    let parent_id = oid
+        .parse::<i64>()
+        .map_err(|_| ProfileError::NoCode)?
+        .to_string();
+    // Only a minor's account can be a child's, and never the parent's own; checked before the
+    // code, so these refusals spend no attempt.
+    let today = Date::from_unix(state.clock.now());
+    let adult = child
+        .person
+        .birthdate
+        .as_deref()
+        .and_then(Date::parse)
+        .is_some_and(|b| b.years_until(today) >= 18);
+    if parent_id == child.id || adult {
         return Err(ProfileError::CannotLink);
     }
     match codes::check(state, PURPOSE_LINK, &parent_id, digits).await? {
@@ -97,14 +110,36 @@ pub async fn link(state: &AppState, child: &User, typed: &str) -> Result<i64, Pr
     }
     let now = state.clock.now();
     let mut tx = begin(state).await?;
-    store::kids::link(&mut tx, &crate::crypto::random_token(9), &parent.id, &child.id, now)
-        .await
-        .map_err(|e| conflict_is(e, ProfileError::Duplicate))?;
+    store::kids::link(
+        &mut tx,
+        &crate::crypto::random_token(9),
+        &parent.id,
+        &child.id,
+        now,
+    )
+    .await
+    .map_err(|e| conflict_is(e, ProfileError::Duplicate))?;
     let to_parent = json!({ "field": "kids", "old": null, "new": { "oid": child.person.oid, "name": child.person.full_name() } });
     let source = format!("user:{}", child.id);
-    record(&mut tx, &parent.id, "Привязана учётная запись ребёнка", &to_parent, &source, now).await?;
+    record(
+        &mut tx,
+        &parent.id,
+        "Привязана учётная запись ребёнка",
+        &to_parent,
+        &source,
+        now,
+    )
+    .await?;
     let to_child = json!({ "field": "parents", "old": null, "new": { "oid": parent.person.oid } });
-    record(&mut tx, &child.id, "Учётная запись привязана к учётной записи родителя", &to_child, "user", now).await?;
+    record(
+        &mut tx,
+        &child.id,
+        "Учётная запись привязана к учётной записи родителя",
+        &to_child,
+        "user",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(parent.person.oid)
 }
@@ -118,17 +153,29 @@ impl UnverifiedKid {
         let surname = name_of(&self.surname);
         let given_name = name_of(&self.given_name);
         if surname.is_none() || given_name.is_none() {
-            problems.push(Problem::new("name", "Укажите фамилию и имя ребёнка буквами.", "Enter the child's surname and first name in letters."));
+            problems.push(Problem::new(
+                "name",
+                "Укажите фамилию и имя ребёнка буквами.",
+                "Enter the child's surname and first name in letters.",
+            ));
         }
         let middle = self.middle_name.as_deref().filter(|m| !m.trim().is_empty());
         let middle_name = middle.and_then(checks::name);
         if middle.is_some() && middle_name.is_none() {
-            problems.push(Problem::new("middle_name", "Отчество — только буквы.", "The middle name is letters only."));
+            problems.push(Problem::new(
+                "middle_name",
+                "Отчество — только буквы.",
+                "The middle name is letters only.",
+            ));
         }
         let born = self.birthdate.as_deref().and_then(Date::parse);
         match born {
             Some(b) if b <= today && b.years_until(today) < 18 => {}
-            _ => problems.push(Problem::new("birthdate", "Дата рождения ребёнка в формате ГГГГ-ММ-ДД; ребёнку должно быть меньше 18 лет.", "The child's birth date as YYYY-MM-DD; the child must be under 18.")),
+            _ => problems.push(Problem::new(
+                "birthdate",
+                "Дата рождения ребёнка в формате ГГГГ-ММ-ДД; ребёнку должно быть меньше 18 лет.",
+                "The child's birth date as YYYY-MM-DD; the child must be under 18.",
+            )),
         }
         let gender = match self.gender.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -144,11 +191,20 @@ impl UnverifiedKid {
         }
         let snils = typed(&self.snils).map(parse_snils);
         if matches!(snils, Some(None)) {
-            problems.push(Problem::new("snils", "СНИЛС указан с ошибкой: проверьте цифры.", "The SNILS is wrong: check the digits."));
+            problems.push(Problem::new(
+                "snils",
+                "СНИЛС указан с ошибкой: проверьте цифры.",
+                "The SNILS is wrong: check the digits.",
+            ));
         }
-        let inn = typed(&self.inn).map(|i| (i.len() == 12 && inn_checksum_ok(i)).then(|| i.to_string()));
+        let inn =
+            typed(&self.inn).map(|i| (i.len() == 12 && inn_checksum_ok(i)).then(|| i.to_string()));
         if matches!(inn, Some(None)) {
-            problems.push(Problem::new("inn", "ИНН физического лица — 12 цифр с верными контрольными цифрами.", "A person's INN is 12 digits with valid check digits."));
+            problems.push(Problem::new(
+                "inn",
+                "ИНН физического лица — 12 цифр с верными контрольными цифрами.",
+                "A person's INN is 12 digits with valid check digits.",
+            ));
         }
         if !problems.is_empty() {
             return Err(ProfileError::Invalid(problems));
@@ -182,7 +238,15 @@ pub async fn add_record(
     let mut tx = begin(state).await?;
     store::kids::add_record(&mut tx, &parent.id, &kid, now).await?;
     let detail = json!({ "field": "kids", "old": null, "new": { "name": full_name(&kid), "birthdate": kid.birthdate } });
-    record(&mut tx, &parent.id, "Добавлены сведения о ребёнке", &detail, "user", now).await?;
+    record(
+        &mut tx,
+        &parent.id,
+        "Добавлены сведения о ребёнке",
+        &detail,
+        "user",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(kid)
 }
@@ -195,7 +259,15 @@ pub async fn remove(state: &AppState, parent: &User, id: &str) -> Result<Kid, Pr
         .await?
         .ok_or(ProfileError::NotFound)?;
     let detail = json!({ "field": "kids", "old": { "name": full_name(&old) }, "new": null });
-    record(&mut tx, &parent.id, "Удалены сведения о ребёнке", &detail, "user", now).await?;
+    record(
+        &mut tx,
+        &parent.id,
+        "Удалены сведения о ребёнке",
+        &detail,
+        "user",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(old)
 }

@@ -42,20 +42,36 @@ impl UnverifiedOrg {
         };
         let ogrn = digits(&self.ogrn);
         if !ogrn_checksum_ok(&ogrn) {
-            problems.push(Problem::new("ogrn", "ОГРН — 13 цифр, последняя — контрольная. Проверьте номер.", "The OGRN is 13 digits, the last a check digit. Check the number."));
+            problems.push(Problem::new(
+                "ogrn",
+                "ОГРН — 13 цифр, последняя — контрольная. Проверьте номер.",
+                "The OGRN is 13 digits, the last a check digit. Check the number.",
+            ));
         }
         let inn = digits(&self.inn);
         if inn.len() != 10 || !inn_checksum_ok(&inn) {
-            problems.push(Problem::new("inn", "ИНН организации — 10 цифр, последняя — контрольная. Проверьте номер.", "An organisation's INN is 10 digits, the last a check digit. Check the number."));
+            problems.push(Problem::new(
+                "inn",
+                "ИНН организации — 10 цифр, последняя — контрольная. Проверьте номер.",
+                "An organisation's INN is 10 digits, the last a check digit. Check the number.",
+            ));
         }
         let full_name = self.full_name.as_deref().and_then(|n| checks::text(n, 300));
         if full_name.is_none() {
-            problems.push(Problem::new("full_name", "Укажите полное наименование организации (до 300 символов).", "Enter the organisation's full name (up to 300 characters)."));
+            problems.push(Problem::new(
+                "full_name",
+                "Укажите полное наименование организации (до 300 символов).",
+                "Enter the organisation's full name (up to 300 characters).",
+            ));
         }
         let short = self.short_name.as_deref().filter(|s| !s.trim().is_empty());
         let short_name = short.and_then(|n| checks::text(n, 100));
         if short.is_some() && short_name.is_none() {
-            problems.push(Problem::new("short_name", "Сокращённое наименование — до 100 символов.", "The short name is up to 100 characters."));
+            problems.push(Problem::new(
+                "short_name",
+                "Сокращённое наименование — до 100 символов.",
+                "The short name is up to 100 characters.",
+            ));
         }
         let role = self.role.as_deref().map(str::trim).unwrap_or("");
         if !ROLES.contains(&role) {
@@ -100,7 +116,15 @@ pub async fn register(
         .await
         .map_err(|e| conflict_is(e, ProfileError::OrgRegistered))?;
     let detail = json!({ "field": "organizations", "old": null, "new": { "ogrn": org.ogrn, "inn": org.inn, "shortName": org.short_name, "role": org.role } });
-    record(&mut tx, &user.id, "Зарегистрирована организация", &detail, "user", now).await?;
+    record(
+        &mut tx,
+        &user.id,
+        "Зарегистрирована организация",
+        &detail,
+        "user",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(org)
 }
@@ -113,7 +137,15 @@ pub async fn leave(state: &AppState, user: &User, oid: i64) -> Result<OrgRole, P
         .await?
         .ok_or(ProfileError::NotFound)?;
     let detail = json!({ "field": "organizations", "old": { "ogrn": old.ogrn, "role": old.role }, "new": null });
-    record(&mut tx, &user.id, "Прекращено участие в организации", &detail, "user", now).await?;
+    record(
+        &mut tx,
+        &user.id,
+        "Прекращено участие в организации",
+        &detail,
+        "user",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(old)
 }

@@ -76,21 +76,55 @@ impl UnverifiedAddress {
             .and_then(|z| {
                 let p = checks::parse_zip(z);
                 if p.is_none() {
-                    problems.push(Problem::new("zip_code", "Индекс — шесть цифр.", "The postal code is six digits."));
+                    problems.push(Problem::new(
+                        "zip_code",
+                        "Индекс — шесть цифр.",
+                        "The postal code is six digits.",
+                    ));
                 }
                 p
             });
         let region = self.region.as_deref().and_then(|r| checks::text(r, 200));
         if region.is_none() {
-            problems.push(Problem::new("region", "Укажите регион.", "Enter the region."));
+            problems.push(Problem::new(
+                "region",
+                "Укажите регион.",
+                "Enter the region.",
+            ));
         }
-        let text_problem = Problem::new("address", "Поля адреса — до 200 символов, без управляющих символов.", "Address fields are up to 200 characters, without control characters.");
+        let text_problem = Problem::new(
+            "address",
+            "Поля адреса — до 200 символов, без управляющих символов.",
+            "Address fields are up to 200 characters, without control characters.",
+        );
         let city = optional(&self.city, 200, &mut problems, text_problem.clone());
         let street = optional(&self.street, 200, &mut problems, text_problem.clone());
-        let house = optional(&self.house, 20, &mut problems, Problem::new("house", "Номер дома — до 20 символов.", "The house number is up to 20 characters."));
-        let flat = optional(&self.flat, 20, &mut problems, Problem::new("flat", "Номер квартиры — до 20 символов.", "The flat number is up to 20 characters."));
+        let house = optional(
+            &self.house,
+            20,
+            &mut problems,
+            Problem::new(
+                "house",
+                "Номер дома — до 20 символов.",
+                "The house number is up to 20 characters.",
+            ),
+        );
+        let flat = optional(
+            &self.flat,
+            20,
+            &mut problems,
+            Problem::new(
+                "flat",
+                "Номер квартиры — до 20 символов.",
+                "The flat number is up to 20 characters.",
+            ),
+        );
         if city.is_none() && street.is_none() && !problems.contains(&text_problem) {
-            problems.push(Problem::new("city", "Укажите город или населённый пункт либо улицу.", "Enter the city or locality, or the street."));
+            problems.push(Problem::new(
+                "city",
+                "Укажите город или населённый пункт либо улицу.",
+                "Enter the city or locality, or the street.",
+            ));
         }
         let fias = self
             .fias_code
@@ -99,7 +133,11 @@ impl UnverifiedAddress {
             .and_then(|f| {
                 let p = checks::parse_fias(f);
                 if p.is_none() {
-                    problems.push(Problem::new("fias_code", "Код ФИАС — идентификатор вида 0c5b2444-70a0-4932-980c-b4dc0d3f02b5.", "The FIAS code is an identifier like 0c5b2444-70a0-4932-980c-b4dc0d3f02b5."));
+                    problems.push(Problem::new(
+                        "fias_code",
+                        "Код ФИАС — идентификатор вида 0c5b2444-70a0-4932-980c-b4dc0d3f02b5.",
+                        "The FIAS code is an identifier like 0c5b2444-70a0-4932-980c-b4dc0d3f02b5.",
+                    ));
                 }
                 p
             });
@@ -145,7 +183,15 @@ pub async fn put_address(
         "old": old.map(|a| a.address_str),
         "new": address.address_str,
     });
-    record(&mut tx, &user.id, summary_of(kind, "Изменён"), &detail, "user", now).await?;
+    record(
+        &mut tx,
+        &user.id,
+        summary_of(kind, "Изменён"),
+        &detail,
+        "user",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(address)
 }
@@ -162,7 +208,15 @@ pub async fn remove_address(
         .await?
         .ok_or(ProfileError::NotFound)?;
     let detail = json!({ "field": field_of(kind), "old": old.address_str, "new": null });
-    record(&mut tx, &user.id, summary_of(kind, "Удалён"), &detail, "user", now).await?;
+    record(
+        &mut tx,
+        &user.id,
+        summary_of(kind, "Удалён"),
+        &detail,
+        "user",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(old)
 }
@@ -190,17 +244,30 @@ impl UnverifiedVehicle {
         let mut problems = Vec::new();
         let name = self.name.as_deref().and_then(|n| checks::text(n, 100));
         if name.is_none() {
-            problems.push(Problem::new("name", "Укажите марку и модель (до 100 символов).", "Enter the make and model (up to 100 characters)."));
+            problems.push(Problem::new(
+                "name",
+                "Укажите марку и модель (до 100 символов).",
+                "Enter the make and model (up to 100 characters).",
+            ));
         }
         let plate = self.number_plate.as_deref().and_then(parse_plate);
         if plate.is_none() {
             problems.push(Problem::new("number_plate", "Госномер в формате А123ВС77 или А123ВС777: буквы А, В, Е, К, М, Н, О, Р, С, Т, У, Х.", "The plate as А123ВС77 or А123ВС777: letters А, В, Е, К, М, Н, О, Р, С, Т, У, Х."));
         }
-        let typed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let typed = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         let (series, number) = (typed(&self.reg_series), typed(&self.reg_number));
         let series = series.map(|s| parse_reg_series(&s).ok_or(()));
         let number = number.map(|n| parse_reg_number(&n).ok_or(()));
-        let cert_problem = Problem::new("reg_certificate", "Свидетельство о регистрации ТС: серия — 4 символа (77 УВ), номер — 6 цифр; укажите оба или ни одного.", "Registration certificate: the series is 4 characters (77 УВ), the number 6 digits; give both or neither.");
+        let cert_problem = Problem::new(
+            "reg_certificate",
+            "Свидетельство о регистрации ТС: серия — 4 символа (77 УВ), номер — 6 цифр; укажите оба или ни одного.",
+            "Registration certificate: the series is 4 characters (77 УВ), the number 6 digits; give both or neither.",
+        );
         let (reg_series, reg_number) = match (series, number) {
             (None, None) => (None, None),
             (Some(Ok(s)), Some(Ok(n))) => (Some(s), Some(n)),
@@ -237,7 +304,15 @@ pub async fn add_vehicle(
         .await
         .map_err(|e| conflict_is(e, ProfileError::Duplicate))?;
     let detail = json!({ "field": "vehicles", "old": null, "new": { "name": v.name, "numberPlate": v.number_plate } });
-    record(&mut tx, &user.id, "Добавлено транспортное средство", &detail, "user", now).await?;
+    record(
+        &mut tx,
+        &user.id,
+        "Добавлено транспортное средство",
+        &detail,
+        "user",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -253,7 +328,15 @@ pub async fn remove_vehicle(
         .await?
         .ok_or(ProfileError::NotFound)?;
     let detail = json!({ "field": "vehicles", "old": { "name": old.name, "numberPlate": old.number_plate }, "new": null });
-    record(&mut tx, &user.id, "Удалено транспортное средство", &detail, "user", now).await?;
+    record(
+        &mut tx,
+        &user.id,
+        "Удалено транспортное средство",
+        &detail,
+        "user",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(old)
 }

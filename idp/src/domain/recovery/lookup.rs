@@ -39,7 +39,10 @@ impl Named {
                 Login::Snils(s) => Named::Snils(s),
             });
         }
-        if !t.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-') {
+        if !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+        {
             return None;
         }
         let digits: String = t.chars().filter(char::is_ascii_digit).collect();
@@ -114,9 +117,7 @@ pub fn contact_for(named: &Named, person: &Person) -> Option<Contact> {
     let email = person.email.clone().filter(|_| person.email_verified);
     match named {
         Named::Phone(p) if phone.as_deref() == Some(p.as_str()) => Some(Contact::Sms(p.clone())),
-        Named::Email(e) if email.as_deref() == Some(e.as_str()) => {
-            Some(Contact::Email(e.clone()))
-        }
+        Named::Email(e) if email.as_deref() == Some(e.as_str()) => Some(Contact::Email(e.clone())),
         _ => phone.map(Contact::Sms).or(email.map(Contact::Email)),
     }
 }

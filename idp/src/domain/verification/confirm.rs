@@ -12,10 +12,10 @@ use crate::domain::documents::plain_text;
 use crate::domain::identifiers::parse_snils;
 use crate::domain::messages::Template;
 use crate::protocol::acr::Level;
+use crate::store::StoreError;
 use crate::store::identity;
 use crate::store::letters::{self, Letter, NewLetter};
 use crate::store::operators::{self, Operator};
-use crate::store::StoreError;
 
 /// The purpose of letter codes in `one_time_codes`.
 const LETTER_PURPOSE: &str = "confirm_letter";
@@ -118,7 +118,16 @@ pub async fn request_letter(
     let id = letters::create(&mut *tx, &new, now).await?;
     letters::supersede_others(&mut *tx, user_id, &id).await?;
     let detail = json!({ "letter": id });
-    record(&mut *tx, user_id, "info", "Заказано письмо с кодом подтверждения личности", &detail, "user", now).await?;
+    record(
+        &mut *tx,
+        user_id,
+        "info",
+        "Заказано письмо с кодом подтверждения личности",
+        &detail,
+        "user",
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     letters::by_id(&state.db, &id)
         .await?
@@ -131,7 +140,10 @@ pub async fn confirm_code(state: &AppState, user_id: &str, code: &str) -> Result
     // A code is only good while its letter is live: confirming another way, or ordering a new
     // letter, retires it.
     let letters = letters::for_user(&state.db, user_id).await?;
-    if !letters.iter().any(|l| l.status == "pending" || l.status == "sent") {
+    if !letters
+        .iter()
+        .any(|l| l.status == "pending" || l.status == "sent")
+    {
         return Err(if letters.is_empty() {
             ConfirmError::NoLetter
         } else {
@@ -146,7 +158,14 @@ pub async fn confirm_code(state: &AppState, user_id: &str, code: &str) -> Result
         Checked::Missing => return Err(ConfirmError::NoLetter),
     }
     let detail = json!({ "method": "letter" });
-    raise(state, user_id, "letter", "по коду из заказного письма", &detail).await
+    raise(
+        state,
+        user_id,
+        "letter",
+        "по коду из заказного письма",
+        &detail,
+    )
+    .await
 }
 
 /// An operator confirms a person they identified in person (passport and SNILS checked).
@@ -185,7 +204,10 @@ pub async fn confirm_by_signature(
 }
 
 /// Letters waiting to be printed, with their codes opened.
-pub async fn printable_letters(state: &AppState, limit: i64) -> Result<Vec<PrintableLetter>, StoreError> {
+pub async fn printable_letters(
+    state: &AppState,
+    limit: i64,
+) -> Result<Vec<PrintableLetter>, StoreError> {
     let list = letters::list(&state.db, None, limit).await?;
     Ok(list
         .into_iter()
@@ -202,7 +224,10 @@ pub async fn printable_letters(state: &AppState, limit: i64) -> Result<Vec<Print
 }
 
 /// Creates an operator; returns it with its bearer token (shown once).
-pub async fn create_operator(state: &AppState, name: &str) -> Result<(Operator, String), StoreError> {
+pub async fn create_operator(
+    state: &AppState,
+    name: &str,
+) -> Result<(Operator, String), StoreError> {
     let token = format!("op_{}", crate::crypto::random_token(32));
     let hash = state.secrets.hash_client_secret(&token);
     let op = operators::create(&state.db, name.trim(), &hash, state.clock.now()).await?;
@@ -210,7 +235,10 @@ pub async fn create_operator(state: &AppState, name: &str) -> Result<(Operator, 
 }
 
 /// The operator a bearer token belongs to.
-pub async fn operator_by_token(state: &AppState, token: &str) -> Result<Option<Operator>, StoreError> {
+pub async fn operator_by_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Operator>, StoreError> {
     if token.len() > 200 {
         return Ok(None);
     }
@@ -218,13 +246,18 @@ pub async fn operator_by_token(state: &AppState, token: &str) -> Result<Option<O
 }
 
 /// The account if it can be confirmed now: standard, and no check under way.
-async fn confirmable(state: &AppState, user_id: &str) -> Result<identity::AccountIdentity, ConfirmError> {
+async fn confirmable(
+    state: &AppState,
+    user_id: &str,
+) -> Result<identity::AccountIdentity, ConfirmError> {
     let account = identity::of_user(&state.db, user_id)
         .await?
         .ok_or(ConfirmError::UnknownAccount)?;
     match account.level {
         Level::Confirmed => Err(ConfirmError::AlreadyConfirmed),
-        _ if account.verification_status.as_deref() == Some("verifying") => Err(ConfirmError::Verifying),
+        _ if account.verification_status.as_deref() == Some("verifying") => {
+            Err(ConfirmError::Verifying)
+        }
         Level::Simplified => Err(ConfirmError::NotStandard),
         Level::Standard => Ok(account),
     }
@@ -245,10 +278,16 @@ async fn raise(
         return Err(ConfirmError::NotStandard);
     }
     letters::mark_used(&mut *tx, user_id, now).await?;
-    let summary = format!("Личность подтверждена {how}: учётная запись — {}", level_ru(Level::Confirmed));
+    let summary = format!(
+        "Личность подтверждена {how}: учётная запись — {}",
+        level_ru(Level::Confirmed)
+    );
     record(&mut *tx, user_id, "success", &summary, detail, source, now).await?;
     let text = format!("Ваша личность подтверждена {how}. Учётная запись стала подтверждённой.");
-    let notice = Template::Notice { subject: "Учётная запись подтверждена", text: &text };
+    let notice = Template::Notice {
+        subject: "Учётная запись подтверждена",
+        text: &text,
+    };
     notify(state, &mut tx, user_id, &notice, now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())

@@ -108,7 +108,9 @@ impl Answer {
             "rejected" => Ok(Verdict::Rejected(
                 self.reason
                     .filter(|r| crate::domain::documents::plain_text(r) && !r.trim().is_empty())
-                    .unwrap_or_else(|| "данные не совпадают с данными государственных реестров".into()),
+                    .unwrap_or_else(|| {
+                        "данные не совпадают с данными государственных реестров".into()
+                    }),
             )),
             other => Err(format!("registry answered an unknown status {other:?}")),
         }
@@ -215,21 +217,33 @@ mod tests {
     #[test]
     fn simulated_outcomes_are_deterministic() {
         let p = person("Иванов");
-        assert_eq!(simulated(Some(&p), &doc("4508", "123456"), 1), Ok(Verdict::Verified));
+        assert_eq!(
+            simulated(Some(&p), &doc("4508", "123456"), 1),
+            Ok(Verdict::Verified)
+        );
         assert!(matches!(
             simulated(Some(&person("НЕСООТВЕТСТВИЕ")), &doc("4508", "123456"), 1),
             Ok(Verdict::Rejected(_))
         ));
-        assert!(matches!(simulated(Some(&p), &doc("4508", "000000"), 1), Ok(Verdict::Rejected(_))));
+        assert!(matches!(
+            simulated(Some(&p), &doc("4508", "000000"), 1),
+            Ok(Verdict::Rejected(_))
+        ));
         assert!(simulated(Some(&p), &doc("9999", "123456"), 1).is_err());
         assert!(simulated(Some(&p), &doc("9999", "123456"), 2).is_err());
-        assert_eq!(simulated(Some(&p), &doc("9999", "123456"), 3), Ok(Verdict::Verified));
+        assert_eq!(
+            simulated(Some(&p), &doc("9999", "123456"), 3),
+            Ok(Verdict::Verified)
+        );
         assert!(simulated(Some(&p), &doc("9998", "123456"), 50).is_err());
         let bad_inn = PersonData {
             inn: Some("000000000000".into()),
             ..p
         };
-        assert!(matches!(simulated(Some(&bad_inn), &doc("4508", "123456"), 1), Ok(Verdict::Rejected(_))));
+        assert!(matches!(
+            simulated(Some(&bad_inn), &doc("4508", "123456"), 1),
+            Ok(Verdict::Rejected(_))
+        ));
     }
 
     #[test]
@@ -263,6 +277,9 @@ mod tests {
             registry_url: Some("https://registry.example/check".into()),
             ..http
         };
-        assert!(matches!(Verifier::from_config(&http), Verifier::Http { .. }));
+        assert!(matches!(
+            Verifier::from_config(&http),
+            Verifier::Http { .. }
+        ));
     }
 }

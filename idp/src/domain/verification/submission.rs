@@ -45,7 +45,12 @@ impl UnverifiedIdentity {
         today: CivilDate,
     ) -> Result<Identity, Vec<Problem>> {
         let mut problems = Vec::new();
-        let surname = name(self.surname.as_deref(), Some(names.surname), "surname", &mut problems);
+        let surname = name(
+            self.surname.as_deref(),
+            Some(names.surname),
+            "surname",
+            &mut problems,
+        );
         let given_name = name(
             self.given_name.as_deref(),
             Some(names.given_name),
@@ -75,7 +80,10 @@ impl UnverifiedIdentity {
         }
         let gender = gender(self.gender.as_deref());
         if gender.is_none() {
-            problems.push(Problem::new("gender", "Укажите пол: M (мужской) или F (женский)."));
+            problems.push(Problem::new(
+                "gender",
+                "Укажите пол: M (мужской) или F (женский).",
+            ));
         }
         let citizenship = citizenship(self.citizenship.as_deref());
         if citizenship.is_none() {
@@ -103,7 +111,16 @@ impl UnverifiedIdentity {
             }
         };
         let document = self.document(citizenship.as_deref(), birthdate, today, &mut problems);
-        match (surname, given_name, birthdate, birthplace, gender, citizenship, snils, document) {
+        match (
+            surname,
+            given_name,
+            birthdate,
+            birthplace,
+            gender,
+            citizenship,
+            snils,
+            document,
+        ) {
             (Some(s), Some(g), Some(b), Some(bp), Some(ge), Some(c), Some(sn), Some(d))
                 if problems.is_empty() =>
             {
@@ -170,15 +187,15 @@ impl UnverifiedIdentity {
             ));
             return None;
         }
-        if let (Some(b), Some(issued), DocumentKind::RfPassport) = (birthdate, doc.issue_date, doc.kind)
+        if let (Some(b), Some(issued), DocumentKind::RfPassport) =
+            (birthdate, doc.issue_date, doc.kind)
+            && issued < b.plus_years(14)
         {
-            if issued < b.plus_years(14) {
-                problems.push(Problem::new(
-                    "issue_date",
-                    "Паспорт РФ выдаётся с 14 лет: проверьте дату выдачи и дату рождения.",
-                ));
-                return None;
-            }
+            problems.push(Problem::new(
+                "issue_date",
+                "Паспорт РФ выдаётся с 14 лет: проверьте дату выдачи и дату рождения.",
+            ));
+            return None;
         }
         Some(doc)
     }
@@ -194,8 +211,7 @@ fn name(
     let t = text.or(fallback).map(str::trim).unwrap_or_default();
     let ok = !t.is_empty()
         && t.chars().count() <= 100
-        && t.chars()
-            .all(|c| c.is_alphabetic() || " -'.’".contains(c));
+        && t.chars().all(|c| c.is_alphabetic() || " -'.’".contains(c));
     if !ok {
         problems.push(Problem::new(
             field,
@@ -214,7 +230,10 @@ fn gender(text: Option<&str>) -> Option<&'static str> {
 }
 
 fn citizenship(text: Option<&str>) -> Option<String> {
-    let t = text.map(str::trim).filter(|t| !t.is_empty()).unwrap_or("RUS");
+    let t = text
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or("RUS");
     (t.len() == 3 && t.bytes().all(|b| b.is_ascii_alphabetic())).then(|| t.to_ascii_uppercase())
 }
 
@@ -236,13 +255,29 @@ pub fn classify(verified: Option<(&PersonData, Option<&Document>)>, new: &Identi
         return Change::Person;
     };
     let n = &new.person;
-    if (&old.surname, &old.given_name, &old.middle_name, &old.birthdate, &old.gender, &old.snils)
-        != (&n.surname, &n.given_name, &n.middle_name, &n.birthdate, &n.gender, &n.snils)
-    {
+    if (
+        &old.surname,
+        &old.given_name,
+        &old.middle_name,
+        &old.birthdate,
+        &old.gender,
+        &old.snils,
+    ) != (
+        &n.surname,
+        &n.given_name,
+        &n.middle_name,
+        &n.birthdate,
+        &n.gender,
+        &n.snils,
+    ) {
         return Change::Person;
     }
     let same_doc = old_doc.is_some_and(|d| d.same_as(&new.document));
-    if same_doc && old.inn == n.inn && old.birthplace == n.birthplace && old.citizenship == n.citizenship {
+    if same_doc
+        && old.inn == n.inn
+        && old.birthplace == n.birthplace
+        && old.citizenship == n.citizenship
+    {
         Change::None
     } else {
         Change::Documents

@@ -74,13 +74,13 @@ pub async fn exchange(
     }
     let grant = Grant {
         id: random_token(16),
-        user_id: c.user_id,
+        user_id: c.user_id.clone(),
         client_id: client.id.clone(),
-        sid: Some(c.sid),
-        scope: c.scope,
+        sid: Some(c.sid.clone()),
+        scope: c.scope.clone(),
         auth_time: c.auth_time,
-        acr: c.acr,
-        amr: c.amr,
+        acr: c.acr.clone(),
+        amr: c.amr.clone(),
         created_at: now,
         expires_at: now + state.config.tokens.refresh_absolute_ttl,
         revoked_at: None,
@@ -94,22 +94,19 @@ pub async fn exchange(
             (now + state.config.tokens.refresh_idle_ttl).min(grant.expires_at),
         )
     });
-    grants::create(
-        &state.db,
-        &grant,
-        first.as_ref().map(|(h, e)| (h.as_str(), *e)),
-    )
-    .await?;
+    if let Err(e) = grants::create(&state.db, &grant, first.as_ref().map(|(h, e)| (h.as_str(), *e))).await {
+        // Nothing was written: give the code back so the client can retry once the
+        // database answers again, instead of sending the person through the login anew.
+        let remaining = (c.expires_at - now).max(1) as u64;
+        if let Err(put) = state.cache.put_json(&code_key(code), &c, remaining).await {
+            tracing::warn!(error = %put, "could not restore an authorization code after a failed grant write");
+        }
+        return Err(e.into());
+    }
     state
         .cache
         .put(&code_used_key(code), grant.id.as_bytes(), 600)
         .await?;
-    mint::user_tokens(
-        state,
-        client,
-        &grant,
-        &grant.scope,
-        c.nonce.as_deref(),
-        refresh.as_deref(),
-    )
+    let extras = mint::Extras { id_token: true, nonce: c.nonce.as_deref(), refresh_token: refresh.as_deref() };
+    mint::user_tokens(state, client, &grant, &grant.scope, extras)
 }

@@ -10,15 +10,18 @@ use crate::jose::half_hash;
 use crate::protocol::client::Client;
 use crate::store::grants::Grant;
 
+/// What to put in a token response besides the access token.
+pub struct Extras<'a> {
+    /// Sign an ID token (the code exchange). A refresh does not: OpenID Connect Core §12.2
+    /// lets it omit one, the identity has not changed, and it saves a signature per refresh.
+    pub id_token: bool,
+    pub nonce: Option<&'a str>,
+    pub refresh_token: Option<&'a str>,
+}
+
 /// The token response for `grant` (whose scope is `scope`).
-pub fn user_tokens(
-    state: &AppState,
-    client: &Client,
-    grant: &Grant,
-    scope: &str,
-    nonce: Option<&str>,
-    refresh_token: Option<&str>,
-) -> Result<Value, ApiError> {
+pub fn user_tokens(state: &AppState, client: &Client, grant: &Grant, scope: &str, extras: Extras<'_>) -> Result<Value, ApiError> {
+    let Extras { id_token: with_id_token, nonce, refresh_token } = extras;
     let now = state.clock.now();
     let keys = state.keys.current();
     let ttl = state.config.tokens.access_token_ttl;
@@ -44,7 +47,7 @@ pub fn user_tokens(
         "expires_in": ttl,
         "scope": scope,
     });
-    if scope.split(' ').any(|s| s == "openid") {
+    if with_id_token && scope.split(' ').any(|s| s == "openid") {
         let id = IdClaims {
             iss: &state.issuer,
             sub: &grant.user_id,

@@ -62,7 +62,8 @@ pub async fn exchange(
         }
     };
     let scope = narrowed(scope.as_ref(), &grant.scope)?;
-    mint::user_tokens(state, client, &grant, &scope, None, Some(&new))
+    let extras = mint::Extras { id_token: false, nonce: None, refresh_token: Some(&new) };
+    mint::user_tokens(state, client, &grant, &scope, extras)
 }
 
 /// The scope of the refreshed tokens: the requested one if it narrows the grant's, else the grant's.

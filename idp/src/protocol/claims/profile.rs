@@ -127,7 +127,10 @@ pub fn release(scopes: &ScopeSet, p: &Profile, c: &mut Map<String, Value>) {
         c.insert("contacts".into(), p.contacts.iter().map(contact).collect());
     }
     if scopes.contains("addresses") {
-        c.insert("addresses".into(), p.addresses.iter().map(address).collect());
+        c.insert(
+            "addresses".into(),
+            p.addresses.iter().map(address).collect(),
+        );
     }
     if scopes.contains("address") {
         let preferred = ["PLV", "PRG"]
@@ -153,6 +156,7 @@ pub fn release(scopes: &ScopeSet, p: &Profile, c: &mut Map<String, Value>) {
     }
 }
 
+/// ESIA's Contact element.
 pub fn contact(x: &Contact) -> Value {
     json!({
         "id": x.id,
@@ -162,6 +166,7 @@ pub fn contact(x: &Contact) -> Value {
     })
 }
 
+/// ESIA's Address element (absent parts omitted).
 pub fn address(a: &Address) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), a.id.clone().into());
@@ -212,6 +217,7 @@ fn oidc_address(a: &Address) -> Value {
     Value::Object(m)
 }
 
+/// ESIA's Vehicle element.
 pub fn vehicle(v: &Vehicle) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), v.id.clone().into());
@@ -237,24 +243,32 @@ fn kid(scopes: &ScopeSet, k: &Kid) -> Value {
             m.insert("middleName".into(), mn.clone().into());
         }
     }
-    if scopes.contains("kid_birthdate") {
-        if let Some(d) = k.birthdate.as_deref().and_then(esia_date) {
-            m.insert("birthDate".into(), d.into());
-        }
-    }
-    if scopes.contains("kid_gender") {
-        if let Some(g) = &k.gender {
-            m.insert("gender".into(), g.clone().into());
-        }
-    }
-    if scopes.contains("kid_snils") && k.verified_ids {
-        if let Some(s) = &k.snils {
-            m.insert("snils".into(), format_snils(s).into());
-        }
-    }
-    if scopes.contains("kid_inn") && k.verified_ids {
-        if let Some(i) = &k.inn {
-            m.insert("inn".into(), i.clone().into());
+    let granted = |scope: &str, v: Option<String>| v.filter(|_| scopes.contains(scope));
+    let fields = [
+        (
+            "birthDate",
+            granted("kid_birthdate", k.birthdate.as_deref().and_then(esia_date)),
+        ),
+        ("gender", granted("kid_gender", k.gender.clone())),
+        // SNILS and INN only when they come from a standard or confirmed account.
+        (
+            "snils",
+            granted(
+                "kid_snils",
+                k.snils
+                    .as_deref()
+                    .map(format_snils)
+                    .filter(|_| k.verified_ids),
+            ),
+        ),
+        (
+            "inn",
+            granted("kid_inn", k.inn.clone().filter(|_| k.verified_ids)),
+        ),
+    ];
+    for (name, value) in fields {
+        if let Some(v) = value {
+            m.insert(name.into(), v.into());
         }
     }
     Value::Object(m)
@@ -391,11 +405,18 @@ mod tests {
         let kid = c["kids"][0].as_object().unwrap();
         assert_eq!(kid["birthDate"], "01.06.2015");
         assert!(kid.get("lastName").is_none() && kid.get("gender").is_none());
-        assert!(kid.get("snils").is_none(), "unverified SNILS is not released");
+        assert!(
+            kid.get("snils").is_none(),
+            "unverified SNILS is not released"
+        );
         let mut p = profile();
         p.kids[0].verified_ids = true;
         let mut c = Map::new();
-        release(&ScopeSet::parse("openid kid_fullname kid_snils").unwrap(), &p, &mut c);
+        release(
+            &ScopeSet::parse("openid kid_fullname kid_snils").unwrap(),
+            &p,
+            &mut c,
+        );
         assert_eq!(c["kids"][0]["snils"], "112-233-445 95");
         assert_eq!(c["kids"][0]["firstName"], "Мария");
     }

@@ -112,13 +112,11 @@ pub async fn link(
 
 /// Whether `child_id` is already linked to `parent_id`.
 pub async fn is_linked(db: &Db, parent_id: &str, child_id: &str) -> Result<bool, StoreError> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM kids WHERE parent_id = $1 AND child_id = $2",
-    )
-    .bind(parent_id)
-    .bind(child_id)
-    .fetch_one(db.read())
-    .await?;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM kids WHERE parent_id = $1 AND child_id = $2")
+        .bind(parent_id)
+        .bind(child_id)
+        .fetch_one(db.read())
+        .await?;
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
 

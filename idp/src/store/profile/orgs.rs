@@ -30,12 +30,10 @@ fn from_row(r: &AnyRow) -> Result<OrgRole, sqlx::Error> {
 
 /// The organisations a person acts for, in the order they joined.
 pub async fn for_user(db: &Db, user_id: &str) -> Result<Vec<OrgRole>, StoreError> {
-    let rows = sqlx::query(role_query!(
-        "m.user_id = $1 ORDER BY m.created_at, o.oid"
-    ))
-    .bind(user_id)
-    .fetch_all(db.read())
-    .await?;
+    let rows = sqlx::query(role_query!("m.user_id = $1 ORDER BY m.created_at, o.oid"))
+        .bind(user_id)
+        .fetch_all(db.read())
+        .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
@@ -70,13 +68,15 @@ pub async fn register(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO org_members (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(&id)
-        .bind(user_id)
-        .bind(&o.role)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO org_members (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(user_id)
+    .bind(&o.role)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
