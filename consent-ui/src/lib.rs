@@ -19,6 +19,7 @@ mod recovery;
 mod registration;
 mod scopes;
 mod texts;
+mod upstream;
 
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,7 @@ pub use profile::{
     render_profile_deleted, render_profile_email_link, render_profile_login_required,
 };
 pub use scopes::scope_label;
+pub use upstream::{UpstreamMessage, UpstreamPage, render_upstream};
 
 /// The stylesheet, to be served at `/assets/style.css` (`text/css; charset=utf-8`).
 pub const STYLESHEET: &str = include_str!("../assets/style.css");

@@ -75,6 +75,8 @@ pub struct HomePage<'a> {
     pub user_display_name: Option<&'a str>,
     pub csrf: &'a str,
     pub other_lang_url: &'a str,
+    /// Banks a logged-in person may confirm their identity through: (id, name).
+    pub upstreams: &'a [(String, String)],
 }
 
 // The askama views. Every view has the fields `base.html` uses: `lang`, `t`, `title`, `other_lang_url`.

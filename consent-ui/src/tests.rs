@@ -377,6 +377,7 @@ fn home_page() {
         user_display_name: Some("Иванов Иван"),
         csrf: "tok",
         other_lang_url: "/?lang=en",
+        upstreams: &[],
     });
     assert_common(&html, Lang::Ru);
     assert!(html.contains("Вы вошли как <strong>Иванов Иван</strong>"));
@@ -392,6 +393,7 @@ fn home_page() {
         user_display_name: None,
         csrf: "tok",
         other_lang_url: "/?lang=ru",
+        upstreams: &[],
     });
     assert_common(&html, Lang::En);
     assert!(!html.contains("/logout"));

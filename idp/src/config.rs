@@ -29,6 +29,70 @@ pub struct Config {
     pub verification: VerificationConfig,
     #[serde(default)]
     pub dangerous: DangerousConfig,
+    /// Upstream OpenID providers (banks) a person may confirm their identity through.
+    #[serde(default)]
+    pub upstream: Vec<UpstreamConfig>,
+    #[serde(default)]
+    pub signature: SignatureConfig,
+}
+
+/// Login by electronic signature (CMS detached signatures, `/login/signature`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignatureConfig {
+    /// PEM files of trusted certification centres (root certificates). Empty: signature
+    /// login is off.
+    pub trust_anchors: Vec<PathBuf>,
+    /// CRL files (PEM or DER) of those centres; a listed certificate is refused.
+    pub crls: Vec<PathBuf>,
+}
+
+impl SignatureConfig {
+    /// The development certification centre in `keys/dev-ca/` (test material), when its
+    /// files are found from the working directory or next to the source tree.
+    pub fn dev() -> Self {
+        let candidates = [
+            PathBuf::from("keys/dev-ca"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../keys/dev-ca"),
+        ];
+        for dir in candidates {
+            let (ca, crl) = (dir.join("ca.pem"), dir.join("ca.crl.pem"));
+            if let (Ok(ca), Ok(crl)) = (ca.canonicalize(), crl.canonicalize()) {
+                return SignatureConfig {
+                    trust_anchors: vec![ca],
+                    crls: vec![crl],
+                };
+            }
+        }
+        SignatureConfig::default()
+    }
+}
+
+/// One upstream OpenID provider, e.g. an online bank that already knows the person.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Short name used in URLs: `/upstream/{id}/start`, `/upstream/{id}/callback`.
+    pub id: String,
+    /// The name shown to people, e.g. "СберБанк".
+    pub name: String,
+    /// Its issuer; discovery is read from `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Space-separated scopes asked for.
+    #[serde(default = "default_upstream_scopes")]
+    pub scopes: String,
+    /// A successful login there with matching data raises a standard account to confirmed.
+    #[serde(default)]
+    pub verifies_identity: bool,
+    /// Allow an `http://` issuer (development and tests only).
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+fn default_upstream_scopes() -> String {
+    "openid fullname snils birthdate".into()
 }
 
 /// Outbound SMS and e-mail.
@@ -340,6 +404,8 @@ impl Config {
             dangerous: DangerousConfig {
                 allow_http_issuer: true,
             },
+            upstream: Vec::new(),
+            signature: SignatureConfig::dev(),
         }
     }
 
@@ -411,6 +477,12 @@ impl Config {
             }
         }
         self.verification.check(&mut problems);
+        for path in self.signature.trust_anchors.iter().chain(&self.signature.crls) {
+            if !path.is_file() {
+                problems.push(format!("signature: file {} not found", path.display()));
+            }
+        }
+        check_upstreams(&self.upstream, &mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -451,6 +523,29 @@ impl Config {
             .map_err(|e| format!("cannot read master key file {}: {e}", path.display()))?;
         decode_master_key(text.trim())
             .ok_or_else(|| format!("{} must hold base64 of 32 bytes", path.display()))
+    }
+}
+
+fn check_upstreams(upstreams: &[UpstreamConfig], problems: &mut Vec<String>) {
+    for (i, u) in upstreams.iter().enumerate() {
+        let at = format!("upstream[{i}]");
+        if u.id.is_empty() || !u.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            problems.push(format!("{at}.id must be non-empty letters, digits, '-' or '_'"));
+        }
+        if upstreams[..i].iter().any(|o| o.id == u.id) {
+            problems.push(format!("{at}.id \"{}\" is used twice", u.id));
+        }
+        match url::Url::parse(&u.issuer) {
+            Ok(url) if url.scheme() == "https" || (url.scheme() == "http" && u.allow_http) => {}
+            Ok(_) => problems.push(format!("{at}.issuer must be https (or set allow_http = true for development)")),
+            Err(e) => problems.push(format!("{at}.issuer is not a URL: {e}")),
+        }
+        if u.client_id.is_empty() || u.client_secret.is_empty() {
+            problems.push(format!("{at}.client_id and client_secret are required"));
+        }
+        if !u.scopes.split_whitespace().any(|s| s == "openid") {
+            problems.push(format!("{at}.scopes must include openid"));
+        }
     }
 }
 

@@ -23,6 +23,7 @@ mod registration;
 mod revoke;
 mod security;
 mod token;
+mod upstream;
 mod userinfo;
 
 use axum::Router;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(identity::routes())
         .merge(operator::routes())
         .merge(profile::routes())
+        .merge(upstream::routes())
         .fallback(home::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(security::headers))

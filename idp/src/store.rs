@@ -19,6 +19,7 @@ pub mod profile;
 pub mod recovery;
 pub mod released;
 pub mod sessions;
+pub mod totp;
 pub mod users;
 
 pub use db::{Backend, Db, StoreError};

@@ -652,15 +652,14 @@ on_both_backends! {
     }
 }
 
+/// The requests a registry stub saw: (Authorization header, JSON body).
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>>;
+
 /// A registry stub: the first call fails with 503, later ones answer by surname
 /// (`Петров` rejected, anyone else verified). Records the requests it saw.
-async fn registry_stub() -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>>,
-) {
+async fn registry_stub() -> (String, Seen) {
     use axum::http::HeaderMap;
-    use std::sync::{Arc, Mutex};
-    let seen: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+    let seen = Seen::default();
     let log = seen.clone();
     let app = axum::Router::new().route(
         "/check",

@@ -26,12 +26,19 @@ pub async fn page(
     let name = session.as_ref().map(|(_, u)| u.person.full_name());
     let (csrf, set_cookie) = cookies::csrf_for_page(&state, &headers);
     let other = format!("/?lang={}", lang.other().code());
+    let upstreams: Vec<(String, String)> = state
+        .config
+        .upstream
+        .iter()
+        .map(|u| (u.id.clone(), u.name.clone()))
+        .collect();
     let html = consent_ui::render_home(&consent_ui::HomePage {
         lang,
         issuer: &state.issuer,
         user_display_name: name.as_deref(),
         csrf: &csrf,
         other_lang_url: &other,
+        upstreams: &upstreams,
     });
     let mut resp = Html(html).into_response();
     if let Some(c) = set_cookie {

@@ -71,6 +71,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "recovery", include_str!("../../../migrations/sqlite/0004_recovery.sql")),
     (5, "verification", include_str!("../../../migrations/sqlite/0005_verification.sql")),
     (6, "profile", include_str!("../../../migrations/sqlite/0006_profile.sql")),
+    (7, "totp", include_str!("../../../migrations/sqlite/0007_totp.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../../../migrations/postgres/0001_core.sql")),
@@ -79,6 +80,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "recovery", include_str!("../../../migrations/postgres/0004_recovery.sql")),
     (5, "verification", include_str!("../../../migrations/postgres/0005_verification.sql")),
     (6, "profile", include_str!("../../../migrations/postgres/0006_profile.sql")),
+    (7, "totp", include_str!("../../../migrations/postgres/0007_totp.sql")),
 ];
 
 impl Db {

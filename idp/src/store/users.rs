@@ -72,6 +72,17 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<User>, StoreError> {
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
+/// Finds a standard or confirmed account by its personal INN (12 digits), for the login by
+/// electronic signature.
+pub async fn by_inn(db: &Db, inn: &str) -> Result<Option<User>, StoreError> {
+    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM users WHERE inn = $1"))
+        .bind(inn)
+        .fetch_optional(db.read())
+        .await?;
+    let user = row.as_ref().map(from_row).transpose()?;
+    Ok(user.filter(|u| u.level >= Level::Standard))
+}
+
 /// Finds an account by a normalised login: `+7…` phone, lower-case e-mail, or 11-digit SNILS
 /// (SNILS only for standard and confirmed accounts).
 pub async fn by_login(
