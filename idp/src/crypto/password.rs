@@ -36,6 +36,9 @@ pub enum Verified {
 
 type Job = Box<dyn FnOnce(&Argon2<'static>, &mut Vec<Block>) + Send>;
 
+/// A password thread frees its Argon2 memory after this long without work.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Hashes and verifies passwords on a few dedicated threads (one per core), each reusing its
 /// Argon2 memory between jobs: a burst of logins queues instead of starving the async
 /// runtime, and no login pays for faulting in 19 MiB of fresh memory.
@@ -48,10 +51,17 @@ pub struct Passwords {
 
 impl Passwords {
     pub fn new(params: Argon2Params) -> Result<Self, String> {
-        let p = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|e| format!("invalid Argon2 parameters: {e}"))?;
+        let p = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| format!("invalid Argon2 parameters: {e}"))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..cores {
@@ -64,24 +74,31 @@ impl Passwords {
                     loop {
                         // The lock is held only while waiting for the next job.
                         let job = match rx.lock() {
-                            Ok(r) => r.recv(),
+                            Ok(r) => r.recv_timeout(IDLE),
                             Err(_) => return,
                         };
                         match job {
                             Ok(job) => job(&argon, &mut blocks),
-                            Err(_) => return, // every sender dropped: the app is gone
+                            // Idle: give the Argon2 memory back instead of keeping it.
+                            Err(mpsc::RecvTimeoutError::Timeout) => blocks = Vec::new(),
+                            Err(mpsc::RecvTimeoutError::Disconnected) => return, // the app is gone
                         }
                     }
                 })
                 .map_err(|e| format!("cannot start the password threads: {e}"))?;
         }
-        Ok(Self { argon, jobs: Arc::new(Mutex::new(tx)), dummy_hash: Arc::new(OnceLock::new()) })
+        Ok(Self {
+            argon,
+            jobs: Arc::new(Mutex::new(tx)),
+            dummy_hash: Arc::new(OnceLock::new()),
+        })
     }
 
     /// Hashes a new password into a PHC string.
     pub async fn hash(&self, password: &str) -> Result<String, String> {
         let pw = password.to_owned();
-        self.run(move |argon, _| argon.hash_password(pw.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())).await?
+        self.run(move |argon, blocks| hash_with(argon, blocks, &pw))
+            .await?
     }
 
     /// Verifies `password` against `stored`; with `None` it verifies against a dummy hash so an
@@ -93,7 +110,10 @@ impl Passwords {
             None => self.dummy().await,
         };
         let pw = password.to_owned();
-        let outcome = self.run(move |argon, blocks| verify_with(argon, blocks, &pw, &stored)).await.unwrap_or(Verified::No);
+        let outcome = self
+            .run(move |argon, blocks| verify_with(argon, blocks, &pw, &stored))
+            .await
+            .unwrap_or(Verified::No);
         if known { outcome } else { Verified::No }
     }
 
@@ -102,16 +122,26 @@ impl Passwords {
         if let Some(h) = self.dummy_hash.get() {
             return h.clone();
         }
-        let made = self.hash(&crate::crypto::random_token(16)).await.unwrap_or_default();
+        let made = self
+            .hash(&crate::crypto::random_token(16))
+            .await
+            .unwrap_or_default();
         self.dummy_hash.get_or_init(|| made).clone()
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce(&Argon2<'static>, &mut Vec<Block>) -> T + Send + 'static) -> Result<T, String> {
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Argon2<'static>, &mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, String> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |argon, blocks| {
             let _ = tx.send(f(argon, blocks));
         });
-        self.jobs.lock().map_err(|_| "password threads unavailable".to_string())?.send(job).map_err(|_| "password threads stopped".to_string())?;
+        self.jobs
+            .lock()
+            .map_err(|_| "password threads unavailable".to_string())?
+            .send(job)
+            .map_err(|_| "password threads stopped".to_string())?;
         rx.await.map_err(|_| "password thread failed".to_string())
     }
 
@@ -121,31 +151,85 @@ impl Passwords {
     }
 }
 
+/// Hashes into reused memory and formats the PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
+fn hash_with(
+    argon: &Argon2<'static>,
+    blocks: &mut Vec<Block>,
+    password: &str,
+) -> Result<String, String> {
+    use argon2::password_hash::phc::{Output, ParamsString, Salt};
+    let salt = crate::crypto::random_bytes(16);
+    let params = argon.params();
+    if blocks.len() != params.block_count() {
+        *blocks = vec![Block::default(); params.block_count()];
+    }
+    let mut out = [0u8; 32];
+    argon
+        .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, &mut blocks[..])
+        .map_err(|e| e.to_string())?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| e.to_string())?,
+        salt: Some(Salt::new(&salt).map_err(|e| e.to_string())?),
+        hash: Some(Output::new(&out).map_err(|e| e.to_string())?),
+    };
+    Ok(phc.to_string())
+}
+
 /// Recomputes the hash into reused memory when the stored parameters are the current ones;
 /// otherwise verifies the usual way and returns a rehash.
-fn verify_with(argon: &Argon2<'static>, blocks: &mut Vec<Block>, password: &str, stored: &str) -> Verified {
-    let Ok(parsed) = PasswordHash::new(stored) else { return Verified::No };
+fn verify_with(
+    argon: &Argon2<'static>,
+    blocks: &mut Vec<Block>,
+    password: &str,
+    stored: &str,
+) -> Verified {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return Verified::No;
+    };
     let current = argon.params();
     let same = parsed.algorithm.as_str() == "argon2id"
         && Params::try_from(&parsed)
-            .map(|p| p.m_cost() == current.m_cost() && p.t_cost() == current.t_cost() && p.p_cost() == current.p_cost())
+            .map(|p| {
+                p.m_cost() == current.m_cost()
+                    && p.t_cost() == current.t_cost()
+                    && p.p_cost() == current.p_cost()
+            })
             .unwrap_or(false);
     if same {
-        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else { return Verified::No };
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return Verified::No;
+        };
         let needed = current.block_count();
         if blocks.len() != needed {
             *blocks = vec![Block::default(); needed];
         }
         let mut out = vec![0u8; expected.len()];
-        if argon.hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), &mut out, &mut blocks[..]).is_err() {
+        if argon
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt.as_ref(),
+                &mut out,
+                &mut blocks[..],
+            )
+            .is_err()
+        {
             return Verified::No;
         }
-        return if crate::crypto::constant_time_eq(&out, expected.as_ref()) { Verified::Yes } else { Verified::No };
+        return if crate::crypto::constant_time_eq(&out, expected.as_ref()) {
+            Verified::Yes
+        } else {
+            Verified::No
+        };
     }
     if argon.verify_password(password.as_bytes(), &parsed).is_err() {
         return Verified::No;
     }
-    argon.hash_password(password.as_bytes()).map(|h| Verified::YesRehash(h.to_string())).unwrap_or(Verified::No)
+    argon
+        .hash_password(password.as_bytes())
+        .map(|h| Verified::YesRehash(h.to_string()))
+        .unwrap_or(Verified::No)
 }
 
 #[cfg(test)]

@@ -72,6 +72,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "verification", include_str!("../../../migrations/sqlite/0005_verification.sql")),
     (6, "profile", include_str!("../../../migrations/sqlite/0006_profile.sql")),
     (7, "totp", include_str!("../../../migrations/sqlite/0007_totp.sql")),
+    (9, "refresh_rotation", include_str!("../../../migrations/sqlite/0009_refresh_rotation.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../../../migrations/postgres/0001_core.sql")),
@@ -81,6 +82,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "verification", include_str!("../../../migrations/postgres/0005_verification.sql")),
     (6, "profile", include_str!("../../../migrations/postgres/0006_profile.sql")),
     (7, "totp", include_str!("../../../migrations/postgres/0007_totp.sql")),
+    (9, "refresh_rotation", include_str!("../../../migrations/postgres/0009_refresh_rotation.sql")),
 ];
 
 impl Db {

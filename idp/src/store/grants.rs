@@ -125,7 +125,11 @@ pub async fn rotate_refresh(
         columns!(),
         ", rt.expires_at AS rt_expires_at, rt.used_at FROM refresh_tokens rt JOIN grants g ON g.id = rt.grant_id WHERE rt.hash = $1"
     );
-    let Some(row) = sqlx::query(sql).bind(hash).fetch_optional(db.read()).await? else {
+    let Some(row) = sqlx::query(sql)
+        .bind(hash)
+        .fetch_optional(db.read())
+        .await?
+    else {
         return Ok(Rotation::Invalid);
     };
     let grant = from_row(&row)?;
@@ -137,23 +141,28 @@ pub async fn rotate_refresh(
     if grant.revoked_at.is_some() || grant.expires_at <= now || rt_expires_at <= now {
         return Ok(Rotation::Invalid);
     }
-    let mut tx = db.write().begin().await?;
-    let spent = used_at.is_some()
-        || sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            != 1;
-    if spent {
-        revoke_in(&mut tx, &grant.id, now, "refresh_token_replayed").await?;
-        tx.commit().await?;
+    if used_at.is_some() {
+        revoke(db, &grant.id, now, "refresh_token_replayed").await?;
         return Ok(Rotation::Replayed);
     }
+    // One statement spends the token and (by trigger, migration 0009) inserts its successor:
+    // atomic on both backends, and only one of two concurrent rotations can match.
     let expires_at = (now + idle_ttl).min(grant.expires_at);
-    insert_refresh(&mut tx, new_hash, &grant.id, now, expires_at).await?;
-    tx.commit().await?;
+    let won = sqlx::query(
+        "UPDATE refresh_tokens SET used_at = $1, successor = $2, successor_expires_at = $3 WHERE hash = $4 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(new_hash)
+    .bind(expires_at)
+    .bind(hash)
+    .execute(db.write())
+    .await?
+    .rows_affected()
+        == 1;
+    if !won {
+        revoke(db, &grant.id, now, "refresh_token_replayed").await?;
+        return Ok(Rotation::Replayed);
+    }
     Ok(Rotation::Rotated(grant))
 }
 
