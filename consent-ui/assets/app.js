@@ -118,3 +118,46 @@
   });
 })();
 // ===== end of registration =====
+// ===== login by electronic signature =====
+// A hook for a real browser signing plug-in (CryptoPro, Рутокен, …). The page works without
+// it: the person pastes or uploads the signature. A plug-in adapter registers itself with
+//   window.IdpSignature.register(function (challenge) { return Promise.resolve(base64Cms); });
+// and the page then shows a "sign with the plug-in" button that fills in the textarea with
+// the detached CMS signature (base64) of the challenge text.
+(function () {
+  "use strict";
+  var signer = null;
+  function wire() {
+    var form = document.querySelector("[data-signature-form]");
+    if (!form || !signer) {
+      return;
+    }
+    var button = form.querySelector("[data-signature-plugin]");
+    var output = form.querySelector("[data-signature-output]");
+    var challenge = form.querySelector("input[name=challenge]");
+    if (!button || !output || !challenge) {
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      Promise.resolve(signer(challenge.value)).then(function (sig) {
+        output.value = String(sig || "");
+        button.disabled = false;
+      }, function () {
+        button.disabled = false;
+      });
+    });
+  }
+  window.IdpSignature = {
+    register: function (fn) {
+      signer = fn;
+      if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", wire);
+      } else {
+        wire();
+      }
+    }
+  };
+})();
+// ===== end of login by electronic signature =====

@@ -9,6 +9,7 @@
 //! Form field names (`tx`, `csrf`, `login`, `password`, `foreign_computer`, `decision`, `confirm`) are
 //! a contract with the server.
 
+mod identity_pages;
 mod lang;
 mod messages;
 mod outbox;
@@ -18,12 +19,17 @@ mod profile_texts;
 mod recovery;
 mod registration;
 mod scopes;
+mod signature;
+mod strong_auth;
 mod texts;
 mod upstream;
 
 #[cfg(test)]
 mod tests;
 
+pub use identity_pages::{
+    IdentityDocumentRow, IdentityFormValues, IdentityPage, LetterRow, render_identity_page,
+};
 pub use lang::Lang;
 pub use messages::message;
 pub use pages::{
@@ -45,6 +51,8 @@ pub use profile::{
     render_profile_deleted, render_profile_email_link, render_profile_login_required,
 };
 pub use scopes::scope_label;
+pub use signature::{SignaturePage, render_login_signature};
+pub use strong_auth::{StrongAuthPage, StrongAuthStep, render_strong_auth};
 pub use upstream::{UpstreamMessage, UpstreamPage, render_upstream};
 
 /// The stylesheet, to be served at `/assets/style.css` (`text/css; charset=utf-8`).

@@ -3,6 +3,7 @@
 //! `--config FILE` (or `IDP_CONFIG`) for a configured deployment, else `--data-dir` (the dev one).
 
 mod admin;
+mod admins;
 mod dev;
 mod verification;
 pub mod outbox;
@@ -88,6 +89,13 @@ pub enum Command {
         #[command(subcommand)]
         action: admin::UsersAction,
     },
+    /// Administrators (they register relying parties through /api/admin).
+    Admins {
+        #[command(flatten)]
+        target: Target,
+        #[command(subcommand)]
+        action: admins::AdminsAction,
+    },
     /// Service-centre operators (they confirm identities through /api/operator).
     Operators {
         #[command(flatten)]
@@ -125,6 +133,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
         Command::Keys { target, action } => admin::keys(&build(&target).await?, action).await,
         Command::Clients { target, action } => admin::clients(&build(&target).await?, action).await,
         Command::Users { target, action } => admin::users(&build(&target).await?, action).await,
+        Command::Admins { target, action } => admins::run(&build(&target).await?, action).await,
         Command::Operators { target, action } => verification::operators(&build(&target).await?, action).await,
         Command::Letters { target, action } => verification::letters(&build(&target).await?, action).await,
         Command::Outbox(args) => outbox::run(&args).await,

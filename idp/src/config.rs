@@ -69,7 +69,7 @@ impl SignatureConfig {
 }
 
 /// One upstream OpenID provider, e.g. an online bank that already knows the person.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamConfig {
     /// Short name used in URLs: `/upstream/{id}/start`, `/upstream/{id}/callback`.
@@ -89,6 +89,19 @@ pub struct UpstreamConfig {
     /// Allow an `http://` issuer (development and tests only).
     #[serde(default)]
     pub allow_http: bool,
+}
+
+impl std::fmt::Debug for UpstreamConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamConfig")
+            .field("id", &self.id)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("scopes", &self.scopes)
+            .field("verifies_identity", &self.verifies_identity)
+            .finish_non_exhaustive()
+    }
 }
 
 fn default_upstream_scopes() -> String {
@@ -529,15 +542,18 @@ impl Config {
 fn check_upstreams(upstreams: &[UpstreamConfig], problems: &mut Vec<String>) {
     for (i, u) in upstreams.iter().enumerate() {
         let at = format!("upstream[{i}]");
-        if u.id.is_empty() || !u.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            problems.push(format!("{at}.id must be non-empty letters, digits, '-' or '_'"));
+        let id_ok = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        if u.id.is_empty() || !u.id.bytes().all(id_ok) {
+            problems.push(format!("{at}.id must be letters, digits, '-' or '_'"));
         }
         if upstreams[..i].iter().any(|o| o.id == u.id) {
             problems.push(format!("{at}.id \"{}\" is used twice", u.id));
         }
         match url::Url::parse(&u.issuer) {
             Ok(url) if url.scheme() == "https" || (url.scheme() == "http" && u.allow_http) => {}
-            Ok(_) => problems.push(format!("{at}.issuer must be https (or set allow_http = true for development)")),
+            Ok(_) => problems.push(format!(
+                "{at}.issuer must be https (or set allow_http = true for development)"
+            )),
             Err(e) => problems.push(format!("{at}.issuer is not a URL: {e}")),
         }
         if u.client_id.is_empty() || u.client_secret.is_empty() {
@@ -670,6 +686,23 @@ master_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
         let text = format!("{BASE}\n[tokens]\ncode_tll = 30\n");
         let err = Config::from_toml(&text, std::iter::empty()).unwrap_err();
         assert!(err.contains("code_tll"), "{err}");
+    }
+
+    #[test]
+    fn upstream_banks_load_with_defaults_and_are_checked() {
+        let bank = "\n[[upstream]]\nid = \"sber\"\nname = \"СберБанк\"\nissuer = \"https://id.bank.example\"\nclient_id = \"idp\"\nclient_secret = \"s3cret\"\n";
+        let c = Config::from_toml(&format!("{BASE}{bank}"), std::iter::empty()).unwrap();
+        assert_eq!(c.upstream.len(), 1);
+        assert_eq!(c.upstream[0].scopes, "openid fullname snils birthdate");
+        assert!(!c.upstream[0].verifies_identity);
+        assert!(!format!("{:?}", c.upstream[0]).contains("s3cret"));
+        let http = bank.replace("https://id.bank", "http://id.bank");
+        let err =
+            Config::from_toml(&format!("{BASE}{http}{bank}"), std::iter::empty()).unwrap_err();
+        assert!(err.contains("upstream[0].issuer must be https"), "{err}");
+        assert!(err.contains("\"sber\" is used twice"), "{err}");
+        let typo = format!("{BASE}{bank}verifies_identiy = true\n");
+        assert!(Config::from_toml(&typo, std::iter::empty()).is_err());
     }
 
     #[test]

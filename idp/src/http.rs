@@ -1,6 +1,8 @@
 //! The HTTP surface: one module per endpoint. Handlers parse, call the domain, and render.
 
+mod admin;
 mod api_security;
+mod api_totp;
 mod api;
 mod authorize;
 mod client_auth;
@@ -22,6 +24,8 @@ mod recovery;
 mod registration;
 mod revoke;
 mod security;
+mod signature;
+mod strong_auth;
 mod token;
 mod upstream;
 mod userinfo;
@@ -45,6 +49,15 @@ pub fn router(state: AppState) -> Router {
         .route("/jwks", get(discovery::jwks))
         .route("/authorize", get(authorize::get).post(authorize::post))
         .route("/login", get(login::page).post(login::submit))
+        .route("/login/code", get(strong_auth::page).post(strong_auth::start))
+        .route("/login/signature", get(signature::page).post(signature::submit))
+        .route("/login/code/verify", post(strong_auth::verify))
+        .route("/login/second", post(strong_auth::second))
+        .route(
+            "/api/security/totp",
+            post(api_totp::enrol).delete(api_totp::disable),
+        )
+        .route("/api/security/totp/confirm", post(api_totp::confirm))
         .route("/recover", get(recovery::recover_page).post(recovery::recover_start))
         .route("/recover/code", post(recovery::recover_code))
         .route("/recover/answer", post(recovery::recover_answer))
@@ -72,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .merge(identity::routes())
+        .merge(admin::routes())
         .merge(operator::routes())
         .merge(profile::routes())
         .merge(upstream::routes())

@@ -2,6 +2,7 @@
 //! takes the [`Db`] (or an open transaction) explicitly. The same SQL runs on SQLite and
 //! PostgreSQL through sqlx's `Any` driver: integers for times and flags, text for the rest.
 
+pub mod admins;
 pub mod clients;
 pub mod codes;
 pub mod consents;

@@ -3,10 +3,11 @@
 
 use crate::app::AppState;
 use crate::domain::clients::{ClientSpec, RegisterError, register_in};
+use crate::domain::documents::{CivilDate, DocumentKind, UnverifiedDocument};
 use crate::domain::identifiers::Login;
 use crate::protocol::acr::Level;
 use crate::store::users::{self, NewUser};
-use crate::store::{StoreError, clients};
+use crate::store::{StoreError, clients, documents};
 
 /// The password of every demo citizen (it satisfies the ESIA password rules).
 pub const DEMO_PASSWORD: &str = "Gosuslugi-2026!";
@@ -18,7 +19,18 @@ pub struct DemoCitizen {
     pub phone: &'static str,
     pub email: &'static str,
     pub snils: Option<&'static str>,
+    /// A verified RF passport: (series, number, issue date, issued by, division code).
+    pub passport: Option<DemoPassport>,
 }
+
+/// An RF passport as seeded: series, number, issue date (`YYYY-MM-DD`), issuer, division code.
+pub type DemoPassport = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 pub const CITIZENS: &[DemoCitizen] = &[
     DemoCitizen {
@@ -27,6 +39,7 @@ pub const CITIZENS: &[DemoCitizen] = &[
         phone: "+79000000001",
         email: "simplified@example.ru",
         snils: None,
+        passport: None,
     },
     DemoCitizen {
         level: Level::Standard,
@@ -34,6 +47,13 @@ pub const CITIZENS: &[DemoCitizen] = &[
         phone: "+79000000002",
         email: "standard@example.ru",
         snils: Some("112-233-445 95"),
+        passport: Some((
+            "4505",
+            "654321",
+            "2005-05-20",
+            "ОВД района Хамовники г. Москвы",
+            "772-001",
+        )),
     },
     DemoCitizen {
         level: Level::Confirmed,
@@ -41,6 +61,13 @@ pub const CITIZENS: &[DemoCitizen] = &[
         phone: "+79000000003",
         email: "confirmed@example.ru",
         snils: Some("165-432-198 67"),
+        passport: Some((
+            "4506",
+            "112233",
+            "2005-06-15",
+            "ОВД Тверского района г. Москвы",
+            "770-001",
+        )),
     },
 ];
 
@@ -57,13 +84,13 @@ pub const CLIENTS: &[DemoClient] = &[
         id: "fns-lk",
         name: "ФНС — личный кабинет налогоплательщика",
         secret: "fns-demo-secret",
-        scopes: "openid profile email phone fullname inn snils birthdate gender mobile offline_access",
+        scopes: "openid profile email phone fullname inn snils birthdate gender mobile id_doc offline_access",
     },
     DemoClient {
         id: "sfr-pension",
         name: "СФР — пенсионный фонд",
         secret: "sfr-demo-secret",
-        scopes: "openid profile email phone fullname snils birthdate birthplace gender inn mobile offline_access",
+        scopes: "openid profile email phone fullname snils birthdate birthplace gender inn mobile id_doc offline_access",
     },
 ];
 
@@ -107,9 +134,43 @@ pub async fn seed(state: &AppState) -> Result<(), String> {
 
 async fn seed_citizen(state: &AppState, c: &DemoCitizen) -> Result<(), StoreError> {
     let login = Login::Phone(c.phone.into());
-    if users::by_login(&state.db, &login).await?.is_some() {
+    if users::by_login(&state.db, &login).await?.is_none() {
+        create_citizen(state, c).await?;
+    }
+    // Also for data directories seeded before demo citizens had passports.
+    if let (Some(p), Some(user)) = (c.passport, users::by_login(&state.db, &login).await?) {
+        seed_passport(state, &user.id, p).await?;
+    }
+    Ok(())
+}
+
+/// Gives the citizen a verified RF passport unless they already have one.
+async fn seed_passport(state: &AppState, user_id: &str, p: DemoPassport) -> Result<(), StoreError> {
+    if documents::verified(&state.db, user_id, DocumentKind::RfPassport)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
+    let now = state.clock.now();
+    let (series, number, issue_date, issued_by, issuer_code) = p;
+    let typed = UnverifiedDocument {
+        kind: Some(DocumentKind::RfPassport.as_str().into()),
+        series: Some(series.into()),
+        number: Some(number.into()),
+        issue_date: Some(issue_date.into()),
+        issued_by: Some(issued_by.into()),
+        issuer_code: Some(issuer_code.into()),
+        expiry_date: None,
+    };
+    let doc = typed
+        .validate(DocumentKind::RfPassport, CivilDate::from_unix(now))
+        .map_err(|p| StoreError::Internal(format!("demo passport is malformed: {p:?}")))?;
+    documents::insert(state.db.write(), user_id, &doc, documents::VERIFIED, now).await?;
+    Ok(())
+}
+
+async fn create_citizen(state: &AppState, c: &DemoCitizen) -> Result<(), StoreError> {
     let mut parts = c.name.split(' ');
     let surname = parts.next().unwrap_or_default().to_string();
     let given_name = parts.next().unwrap_or_default().to_string();

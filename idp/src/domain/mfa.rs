@@ -105,7 +105,13 @@ pub async fn confirm(state: &AppState, user: &User, code: &str) -> Result<Vec<St
         .map(|c| recovery_hash(state, &user.id, c))
         .collect();
     store::replace_recovery_codes(&state.db, &user.id, &hashes, now).await?;
-    record(state, &user.id, "success", "Включён вход с подтверждением кодом из приложения").await?;
+    record(
+        state,
+        &user.id,
+        "success",
+        "Включён вход с подтверждением кодом из приложения",
+    )
+    .await?;
     Ok(codes)
 }
 
@@ -120,7 +126,13 @@ pub async fn disable(
     if !store::delete(&state.db, &user.id).await? {
         return Err(MfaError::NotEnabled);
     }
-    record(state, &user.id, "success", "Отключён вход с подтверждением кодом из приложения").await?;
+    record(
+        state,
+        &user.id,
+        "success",
+        "Отключён вход с подтверждением кодом из приложения",
+    )
+    .await?;
     Ok(())
 }
 
@@ -151,32 +163,33 @@ pub async fn check_second_factor(
     }
     let now = state.clock.now();
     let digits: String = answer.chars().filter(|c| !c.is_whitespace()).collect();
-    let accepted = if digits.len() == totp::DIGITS as usize && digits.bytes().all(|b| b.is_ascii_digit()) {
-        match store::get(&state.db, user_id).await? {
-            Some(cred) if cred.confirmed_at.is_some() => {
-                match state.secrets.open(&cred.secret_sealed) {
-                    Some(secret) => match totp::verify(&secret, &digits, now, cred.last_step) {
-                        Some(step) => store::accept_step(&state.db, user_id, step, now)
-                            .await?
-                            .then_some(SecondFactor::Totp),
+    let accepted =
+        if digits.len() == totp::DIGITS as usize && digits.bytes().all(|b| b.is_ascii_digit()) {
+            match store::get(&state.db, user_id).await? {
+                Some(cred) if cred.confirmed_at.is_some() => {
+                    match state.secrets.open(&cred.secret_sealed) {
+                        Some(secret) => match totp::verify(&secret, &digits, now, cred.last_step) {
+                            Some(step) => store::accept_step(&state.db, user_id, step, now)
+                                .await?
+                                .then_some(SecondFactor::Totp),
+                            None => None,
+                        },
                         None => None,
-                    },
-                    None => None,
+                    }
                 }
+                _ => None,
             }
-            _ => None,
-        }
-    } else {
-        let hash = recovery_hash(state, user_id, answer);
-        if store::use_recovery_code(&state.db, user_id, &hash, now).await? {
-            let left = store::recovery_codes_left(&state.db, user_id).await?;
-            let summary = format!("Использован резервный код входа; осталось кодов: {left}");
-            record(state, user_id, "success", &summary).await?;
-            Some(SecondFactor::RecoveryCode)
         } else {
-            None
-        }
-    };
+            let hash = recovery_hash(state, user_id, answer);
+            if store::use_recovery_code(&state.db, user_id, &hash, now).await? {
+                let left = store::recovery_codes_left(&state.db, user_id).await?;
+                let summary = format!("Использован резервный код входа; осталось кодов: {left}");
+                record(state, user_id, "success", &summary).await?;
+                Some(SecondFactor::RecoveryCode)
+            } else {
+                None
+            }
+        };
     match accepted {
         Some(f) => {
             state.cache.delete(&fail_key).await?;
@@ -281,7 +294,12 @@ fn recovery_hash(state: &AppState, user_id: &str, code: &str) -> String {
         .code_hash(&format!("totp-recovery:{user_id}"), &normal)
 }
 
-async fn record(state: &AppState, user_id: &str, status: &str, summary: &str) -> Result<(), StoreError> {
+async fn record(
+    state: &AppState,
+    user_id: &str,
+    status: &str,
+    summary: &str,
+) -> Result<(), StoreError> {
     events::record(
         state.db.write(),
         &events::NewEvent {

@@ -41,8 +41,7 @@ pub const CHALLENGE_TTL: u64 = 300;
 const OID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const OID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const OID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-const OID_MESSAGE_DIGEST: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const OID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 const OID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const OID_RSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
@@ -193,15 +192,18 @@ impl TrustStore {
 
     /// Reads the files named by the `[signature]` section.
     pub fn load(config: &SignatureConfig) -> Result<Self, String> {
-        let read = |p: &std::path::PathBuf| {
-            std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))
-        };
+        let read =
+            |p: &std::path::PathBuf| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
         let anchors = config
             .trust_anchors
             .iter()
             .map(read)
             .collect::<Result<Vec<_>, _>>()?;
-        let crls = config.crls.iter().map(read).collect::<Result<Vec<_>, _>>()?;
+        let crls = config
+            .crls
+            .iter()
+            .map(read)
+            .collect::<Result<Vec<_>, _>>()?;
         Self::from_bytes(&anchors, &crls)
     }
 
@@ -418,12 +420,8 @@ fn verify_with(issuer: &Certificate, alg: &ObjectIdentifier, data: &[u8], sig: &
         }
     } else if spki.algorithm.oid == OID_EC {
         match (ec_curve(issuer), *alg) {
-            (Some(c), a) if c == OID_P256 && a == OID_ECDSA_SHA256 => {
-                &sig::ECDSA_P256_SHA256_ASN1
-            }
-            (Some(c), a) if c == OID_P384 && a == OID_ECDSA_SHA384 => {
-                &sig::ECDSA_P384_SHA384_ASN1
-            }
+            (Some(c), a) if c == OID_P256 && a == OID_ECDSA_SHA256 => &sig::ECDSA_P256_SHA256_ASN1,
+            (Some(c), a) if c == OID_P384 && a == OID_ECDSA_SHA384 => &sig::ECDSA_P384_SHA384_ASN1,
             _ => return false,
         }
     } else {
@@ -546,11 +544,20 @@ pub async fn issue_challenge(state: &AppState, tx: &str) -> Result<String, Cache
 }
 
 /// Spends a challenge: true when it was issued for `tx` and not used before.
-pub async fn take_challenge(state: &AppState, challenge: &str, tx: &str) -> Result<bool, CacheError> {
+pub async fn take_challenge(
+    state: &AppState,
+    challenge: &str,
+    tx: &str,
+) -> Result<bool, CacheError> {
     if challenge.len() > 200 {
         return Ok(false);
     }
-    Ok(state.cache.take(&challenge_key(challenge)).await?.as_deref() == Some(tx.as_bytes()))
+    Ok(state
+        .cache
+        .take(&challenge_key(challenge))
+        .await?
+        .as_deref()
+        == Some(tx.as_bytes()))
 }
 
 /// Failures of the whole signature login.
@@ -586,9 +593,11 @@ pub async fn authenticate(
     let mut user = user;
     if let Some(snils) = &signer.snils
         && user.level == crate::protocol::acr::Level::Standard
-        && user.snils.as_deref() == Some(snils.as_str())
+        && user.person.snils.as_deref() == Some(snils.as_str())
     {
-        match crate::domain::verification::confirm::confirm_by_signature(state, &user.id, snils).await {
+        match crate::domain::verification::confirm::confirm_by_signature(state, &user.id, snils)
+            .await
+        {
             Ok(()) => {
                 if let Some(u) = users::by_id(&state.db, &user.id).await? {
                     user = u;
@@ -649,7 +658,9 @@ mod tests {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../keys/dev-ca");
         let key = cert.replace(".pem", ".key");
         let mut child = std::process::Command::new("openssl")
-            .args(["cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER"])
+            .args([
+                "cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER",
+            ])
             .arg("-signer")
             .arg(dir.join(cert))
             .arg("-inkey")
@@ -676,7 +687,11 @@ mod tests {
             assert_eq!(signer.common_name.as_deref(), Some("Иванов Иван Иванович"));
             // base64 input is accepted too.
             let b64 = base64::engine::general_purpose::STANDARD.encode(&s);
-            assert!(store().verify(b64.as_bytes(), b"challenge-1", now()).is_ok());
+            assert!(
+                store()
+                    .verify(b64.as_bytes(), b"challenge-1", now())
+                    .is_ok()
+            );
         }
     }
 

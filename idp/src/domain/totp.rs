@@ -159,7 +159,10 @@ mod tests {
 
     #[test]
     fn base32_round_trip() {
-        assert_eq!(base32_encode(b"12345678901234567890"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(
+            base32_encode(b"12345678901234567890"),
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+        );
         assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
         assert_eq!(base32_decode("mzxw6ytboi======").unwrap(), b"foobar");
         assert_eq!(base32_decode("MZXW6YTB OI").unwrap(), b"foobar");

@@ -157,8 +157,7 @@ pub async fn finish(
         .await
         .map_err(|e| UpstreamError::Store(StoreError::Internal(e.0)))?
         .ok_or(UpstreamError::BadState)?;
-    if pending.upstream != upstream.id || pending.user_id != user.id || pending.browser != browser
-    {
+    if pending.upstream != upstream.id || pending.user_id != user.id || pending.browser != browser {
         return Err(UpstreamError::BadState);
     }
     if let Some(error) = cb.error {
@@ -229,7 +228,9 @@ async fn bank_person(
     )
     .await?;
     if info.get("sub") != claims.get("sub") {
-        return Err(UpstreamError::Bank("userinfo sub differs from the ID token".into()));
+        return Err(UpstreamError::Bank(
+            "userinfo sub differs from the ID token".into(),
+        ));
     }
     Ok(info)
 }
@@ -324,7 +325,10 @@ async fn raise(
         level_ru(Level::Confirmed)
     );
     let detail = serde_json::json!({ "upstream": upstream.id });
-    record(&mut *tx, &user.id, "success", &summary, &detail, source, now).await?;
+    record(
+        &mut *tx, &user.id, "success", &summary, &detail, source, now,
+    )
+    .await?;
     let text = format!(
         "Ваша личность подтверждена через {}. Учётная запись стала подтверждённой.",
         upstream.name
@@ -368,7 +372,9 @@ async fn discover(state: &AppState, upstream: &UpstreamConfig) -> Result<Discove
     let discovery: Discovery = serde_json::from_value(Value::Object(doc))
         .map_err(|e| UpstreamError::Bank(format!("discovery: {e}")))?;
     if discovery.issuer.trim_end_matches('/') != upstream.issuer.trim_end_matches('/') {
-        return Err(UpstreamError::Bank("discovery issuer differs from the configured one".into()));
+        return Err(UpstreamError::Bank(
+            "discovery issuer differs from the configured one".into(),
+        ));
     }
     Ok(discovery)
 }
@@ -378,7 +384,11 @@ async fn jwks(state: &AppState, discovery: &Discovery) -> Result<Vec<VerifyingKe
     let keys = doc
         .get("keys")
         .and_then(Value::as_array)
-        .map(|list| list.iter().filter_map(|k| VerifyingKey::from_jwk(k).ok()).collect())
+        .map(|list| {
+            list.iter()
+                .filter_map(|k| VerifyingKey::from_jwk(k).ok())
+                .collect()
+        })
         .unwrap_or_default();
     Ok(keys)
 }
@@ -390,7 +400,10 @@ async fn fetch_json(request: reqwest::RequestBuilder) -> Result<Map<String, Valu
         .map_err(|e| UpstreamError::Bank(format!("request failed: {e}")))?;
     let status = resp.status();
     if !status.is_success() {
-        return Err(UpstreamError::Bank(format!("HTTP {status} from {}", resp.url())));
+        return Err(UpstreamError::Bank(format!(
+            "HTTP {status} from {}",
+            resp.url()
+        )));
     }
     resp.json()
         .await

@@ -116,6 +116,15 @@ pub async fn submit(
         Err(LoginError::Store(e)) => return Err(PageError::from(e)),
         Err(LoginError::Cache(e)) => return Err(PageError::from(e)),
     };
+    if crate::store::totp::confirmed(&state.db, &user.id).await? {
+        // Two-step login: the session opens only after the second factor.
+        let amr = vec!["pwd".to_string()];
+        let persistent = form.foreign_computer.is_none();
+        return super::strong_auth::first_factor_done(
+            &state, &headers, peer, &mut tx, &user, amr, persistent, lang,
+        )
+        .await;
+    }
     let existing =
         login::current(&state, cookies::read(&headers, cookies::SESSION).as_deref()).await?;
     let persistent = form.foreign_computer.is_none();

@@ -4,6 +4,7 @@
 //! same element shapes the claims use (docs/claims.md). Errors are
 //! `{"error": code, "message": Russian text}`.
 
+mod identity_pages;
 mod pages;
 
 use std::net::SocketAddr;
@@ -60,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/profile/history", get(history))
         .route("/api/profile/delete", post(delete_account))
         .merge(pages::routes())
+        .merge(identity_pages::routes())
 }
 
 type Answer = Result<Response, JsonError>;

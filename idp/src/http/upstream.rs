@@ -58,7 +58,13 @@ async fn start(
     let Some((_, user)) =
         login::current(&state, cookies::read(&headers, cookies::SESSION).as_deref()).await?
     else {
-        return Ok(outcome_page(lang, bank, UpstreamMessage::LoginRequired, "", None));
+        return Ok(outcome_page(
+            lang,
+            bank,
+            UpstreamMessage::LoginRequired,
+            "",
+            None,
+        ));
     };
     let (csrf, set_cookie) = cookies::csrf_for_page(&state, &headers);
     let tx = q.tx.filter(|t| is_token(t));
@@ -84,7 +90,13 @@ async fn callback(
     let Some((_, user)) =
         login::current(&state, cookies::read(&headers, cookies::SESSION).as_deref()).await?
     else {
-        return Ok(outcome_page(lang, bank, UpstreamMessage::LoginRequired, "", None));
+        return Ok(outcome_page(
+            lang,
+            bank,
+            UpstreamMessage::LoginRequired,
+            "",
+            None,
+        ));
     };
     // Without a CSRF cookie this is a fresh token that matches no pending login.
     let (browser, _) = cookies::csrf_for_page(&state, &headers);
@@ -93,17 +105,19 @@ async fn callback(
         code: q.code,
         error: q.error,
     };
-    Ok(match upstream::finish(&state, bank, &user, &browser, cb).await {
-        Ok((outcome, tx)) => {
-            let message = match outcome {
-                Outcome::Confirmed => UpstreamMessage::Confirmed,
-                Outcome::Matched => UpstreamMessage::Matched,
-            };
-            let next = continue_url(tx.as_deref());
-            outcome_page(lang, bank, message, &next, Some(StatusCode::OK))
-        }
-        Err(e) => error_page(lang, bank, e, ""),
-    })
+    Ok(
+        match upstream::finish(&state, bank, &user, &browser, cb).await {
+            Ok((outcome, tx)) => {
+                let message = match outcome {
+                    Outcome::Confirmed => UpstreamMessage::Confirmed,
+                    Outcome::Matched => UpstreamMessage::Matched,
+                };
+                let next = continue_url(tx.as_deref());
+                outcome_page(lang, bank, message, &next, Some(StatusCode::OK))
+            }
+            Err(e) => error_page(lang, bank, e, ""),
+        },
+    )
 }
 
 fn error_page(lang: Lang, bank: &UpstreamConfig, e: UpstreamError, next: &str) -> Response {
@@ -125,7 +139,11 @@ fn error_page(lang: Lang, bank: &UpstreamConfig, e: UpstreamError, next: &str) -
         }
     };
     // Going back to the website makes sense only when nothing failed on our side.
-    let next = if message == UpstreamMessage::AlreadyConfirmed { next } else { "" };
+    let next = if message == UpstreamMessage::AlreadyConfirmed {
+        next
+    } else {
+        ""
+    };
     outcome_page(lang, bank, message, next, Some(status))
 }
 
@@ -165,5 +183,8 @@ fn continue_url(tx: Option<&str>) -> String {
 }
 
 fn is_token(t: &str) -> bool {
-    !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !t.is_empty()
+        && t.len() <= 128
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

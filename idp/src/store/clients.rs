@@ -136,4 +136,11 @@ impl ClientCache {
         }
         Ok(found)
     }
+
+    /// Forgets a client at once on this node (after it was deleted here).
+    pub fn invalidate(&self, id: &str) {
+        if let Ok(mut map) = self.entries.write() {
+            map.remove(id);
+        }
+    }
 }

@@ -73,6 +73,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "profile", include_str!("../../../migrations/sqlite/0006_profile.sql")),
     (7, "totp", include_str!("../../../migrations/sqlite/0007_totp.sql")),
     (9, "refresh_rotation", include_str!("../../../migrations/sqlite/0009_refresh_rotation.sql")),
+    (10, "admins", include_str!("../../../migrations/sqlite/0010_admins.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../../../migrations/postgres/0001_core.sql")),
@@ -83,6 +84,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "profile", include_str!("../../../migrations/postgres/0006_profile.sql")),
     (7, "totp", include_str!("../../../migrations/postgres/0007_totp.sql")),
     (9, "refresh_rotation", include_str!("../../../migrations/postgres/0009_refresh_rotation.sql")),
+    (10, "admins", include_str!("../../../migrations/postgres/0010_admins.sql")),
 ];
 
 impl Db {

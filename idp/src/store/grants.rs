@@ -138,6 +138,10 @@ pub async fn rotate_refresh(
     if grant.client_id != client_id {
         return Ok(Rotation::WrongClient);
     }
+    // A spent token of a family already revoked (e.g. by a concurrent replay) is still a replay.
+    if used_at.is_some() && grant.revoked_at.is_some() {
+        return Ok(Rotation::Replayed);
+    }
     if grant.revoked_at.is_some() || grant.expires_at <= now || rt_expires_at <= now {
         return Ok(Rotation::Invalid);
     }

@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::crypto::sha256_hex;
+use crate::domain::documents::DocumentKind;
 use crate::domain::identifiers::{Login, inn_checksum_ok};
 use crate::domain::messages::Channel;
 use crate::protocol::claims::Person;
 use crate::store::users::{self, User};
-use crate::store::{StoreError, recovery};
+use crate::store::{StoreError, documents, recovery};
 
 /// An identifier typed on the recovery or unlock page, normalised.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,11 +81,44 @@ pub async fn find(state: &AppState, named: &Named) -> Result<Option<User>, Store
             Some(id) => users::by_id(&state.db, &id).await,
             None => Ok(None),
         },
-        // Passports live in the identity documents table; their lookup belongs here, the one
-        // place every recovery identifier is resolved. Until then a passport finds nothing,
-        // which the person sees exactly like an unknown identifier.
-        Named::Passport { .. } => Ok(None),
+        // Only a VERIFIED RF passport names an account (a typed, unchecked one could be
+        // anyone's); nothing found looks exactly like an unknown identifier.
+        Named::Passport { series, number } => {
+            match by_verified_passport(state, series, number).await? {
+                Some(id) => users::by_id(&state.db, &id).await,
+                None => Ok(None),
+            }
+        }
     }
+}
+
+/// The one account whose verified RF passport has this series and number (None when there
+/// is none, or, should the registries ever have verified it twice, more than one).
+async fn by_verified_passport(
+    state: &AppState,
+    series: &str,
+    number: &str,
+) -> Result<Option<String>, StoreError> {
+    let kind = DocumentKind::RfPassport;
+    let mut found = Vec::new();
+    for owner in documents::owners(&state.db, kind, Some(series), number).await? {
+        let verified = documents::for_user(&state.db, &owner)
+            .await?
+            .iter()
+            .any(|d| {
+                d.verification == documents::VERIFIED
+                    && d.document.kind == kind
+                    && d.document.series.as_deref() == Some(series)
+                    && d.document.number == number
+            });
+        if verified {
+            found.push(owner);
+        }
+    }
+    Ok(match found.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    })
 }
 
 /// Where a code goes.

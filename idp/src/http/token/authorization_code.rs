@@ -94,7 +94,13 @@ pub async fn exchange(
             (now + state.config.tokens.refresh_idle_ttl).min(grant.expires_at),
         )
     });
-    if let Err(e) = grants::create(&state.db, &grant, first.as_ref().map(|(h, e)| (h.as_str(), *e))).await {
+    if let Err(e) = grants::create(
+        &state.db,
+        &grant,
+        first.as_ref().map(|(h, e)| (h.as_str(), *e)),
+    )
+    .await
+    {
         // Nothing was written: give the code back so the client can retry once the
         // database answers again, instead of sending the person through the login anew.
         let remaining = (c.expires_at - now).max(1) as u64;
@@ -107,6 +113,10 @@ pub async fn exchange(
         .cache
         .put(&code_used_key(code), grant.id.as_bytes(), 600)
         .await?;
-    let extras = mint::Extras { id_token: true, nonce: c.nonce.as_deref(), refresh_token: refresh.as_deref() };
+    let extras = mint::Extras {
+        id_token: true,
+        nonce: c.nonce.as_deref(),
+        refresh_token: refresh.as_deref(),
+    };
     mint::user_tokens(state, client, &grant, &grant.scope, extras)
 }

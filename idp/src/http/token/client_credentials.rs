@@ -18,10 +18,18 @@ use crate::protocol::scope::ScopeSet;
 use crate::protocol::{ErrorCode, OAuthError};
 use crate::store::grants;
 
-pub async fn exchange(state: &AppState, client: &Client, scope: Option<ScopeSet>) -> Result<Value, ApiError> {
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    scope: Option<ScopeSet>,
+) -> Result<Value, ApiError> {
     let scope = scope.unwrap_or_default().filter(|s| s != "openid");
     if !scope.is_subset(&client.scopes) {
-        return Err(OAuthError::new(ErrorCode::InvalidScope, "a requested scope is not allowed for this client").into());
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "a requested scope is not allowed for this client",
+        )
+        .into());
     }
     let now = state.clock.now();
     let ttl = state.config.tokens.access_token_ttl;
@@ -50,9 +58,12 @@ pub async fn exchange(state: &AppState, client: &Client, scope: Option<ScopeSet>
         acr: None,
     };
     let keys = state.keys.current();
-    let token = tokens::sign_access(&keys, client.access_token_alg, &claims).ok_or_else(|| internal("no access token signing key", false))?;
+    let token = tokens::sign_access(&keys, client.access_token_alg, &claims)
+        .ok_or_else(|| internal("no access token signing key", false))?;
     if reusable {
-        state.client_tokens.remember(&client.id, &scope, &token, &claims);
+        state
+            .client_tokens
+            .remember(&client.id, &scope, &token, &claims);
     }
     Ok(response(&token, ttl, &scope))
 }

@@ -20,8 +20,18 @@ pub struct Extras<'a> {
 }
 
 /// The token response for `grant` (whose scope is `scope`).
-pub fn user_tokens(state: &AppState, client: &Client, grant: &Grant, scope: &str, extras: Extras<'_>) -> Result<Value, ApiError> {
-    let Extras { id_token: with_id_token, nonce, refresh_token } = extras;
+pub fn user_tokens(
+    state: &AppState,
+    client: &Client,
+    grant: &Grant,
+    scope: &str,
+    extras: Extras<'_>,
+) -> Result<Value, ApiError> {
+    let Extras {
+        id_token: with_id_token,
+        nonce,
+        refresh_token,
+    } = extras;
     let now = state.clock.now();
     let keys = state.keys.current();
     let ttl = state.config.tokens.access_token_ttl;
