@@ -24,6 +24,7 @@ mod recovery;
 mod registration;
 mod revoke;
 mod security;
+pub(crate) mod session_start;
 mod signature;
 mod strong_auth;
 mod token;

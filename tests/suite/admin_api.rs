@@ -16,9 +16,14 @@ const PHONE: &str = "+79001234562";
 
 /// Creates an administrator through the store and returns the bearer token.
 async fn admin_token(app: &TestApp) -> String {
-    let (admin, token) = admins::create(&app.state.db, &app.state.secrets, " Отдел интеграции ", app.clock.now())
-        .await
-        .expect("create admin");
+    let (admin, token) = admins::create(
+        &app.state.db,
+        &app.state.secrets,
+        " Отдел интеграции ",
+        app.clock.now(),
+    )
+    .await
+    .expect("create admin");
     assert_eq!(admin.name, "Отдел интеграции");
     let listed = admins::list(&app.state.db).await.expect("list admins");
     assert_eq!(listed, vec![admin]);
@@ -74,7 +79,10 @@ fn registration(id: &str) -> Value {
 /// Signs in through the front channel with PKCE; returns (code, verifier).
 async fn code_for(browser: &Browser, client_id: &str) -> (String, String) {
     let verifier = URL_SAFE_NO_PAD.encode(idp::crypto::random_token(32));
-    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()));
+    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        verifier.as_bytes(),
+    ));
     let params = [
         ("client_id", client_id),
         ("response_type", "code"),
@@ -87,10 +95,19 @@ async fn code_for(browser: &Browser, client_id: &str) -> (String, String) {
     ];
     let back = browser.sign_in(&params, PHONE, PASSWORD).await;
     assert_eq!(param(&back, "state").as_deref(), Some("st-admin"));
-    (param(&back, "code").unwrap_or_else(|| panic!("no code in {back}")), verifier)
+    (
+        param(&back, "code").unwrap_or_else(|| panic!("no code in {back}")),
+        verifier,
+    )
 }
 
-async fn exchange(app: &TestApp, id: &str, secret: &str, code: &str, verifier: &str) -> (StatusCode, Value) {
+async fn exchange(
+    app: &TestApp,
+    id: &str,
+    secret: &str,
+    code: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
     let resp = http()
         .post(app.url("/token"))
         .basic_auth(id, Some(secret))

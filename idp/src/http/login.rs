@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use consent_ui::Lang;
 use serde::Deserialize;
 
-use super::authorize::continue_flow;
+use super::session_start::{self, load_tx};
 use super::errors::PageError;
 use super::{cookies, extract};
 use crate::app::AppState;
@@ -125,47 +125,11 @@ pub async fn submit(
         )
         .await;
     }
-    let existing =
-        login::current(&state, cookies::read(&headers, cookies::SESSION).as_deref()).await?;
     let persistent = form.foreign_computer.is_none();
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| &s[..s.len().min(256)]);
-    let ip = peer.ip().to_string();
-    let amr = vec!["pwd".to_string()];
-    let (cookie, session) = login::open_session(
-        &state,
-        &user,
-        &amr,
-        persistent,
-        existing.as_ref().map(|(s, _)| s),
-        user_agent,
-        Some(&ip),
-    )
-    .await?;
-    tx.authenticated_at = Some(session.auth_time);
-    let max_age = persistent.then_some(state.config.session.absolute_ttl);
-    let mut resp = continue_flow(&state, &mut tx, Some(&(session, user)), lang).await;
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::set(&state, cookies::SESSION, &cookie, max_age),
-    );
-    Ok(resp)
+    let origin = session_start::Origin { headers: &headers, peer };
+    session_start::open_and_continue(&state, &origin, &mut tx, &user, &["pwd".to_string()], persistent, lang).await
 }
 
-async fn load_tx(
-    state: &AppState,
-    headers: &HeaderMap,
-    id: &str,
-    lang: Option<&str>,
-) -> Result<AuthTx, PageError> {
-    let lang = extract::lang(headers, lang, None);
-    AuthTx::load(state, id)
-        .await
-        .map_err(PageError::from)?
-        .ok_or_else(|| PageError::bad_request(lang, "tx_expired"))
-}
 
 async fn render(
     state: &AppState,

@@ -11,12 +11,11 @@ use axum::response::{Html, IntoResponse, Response};
 use consent_ui::Lang;
 use serde::Deserialize;
 
-use super::authorize::continue_flow;
+use super::session_start::{self, load_tx};
 use super::errors::PageError;
 use super::{cookies, extract};
 use crate::app::AppState;
 use crate::domain::authorization::AuthTx;
-use crate::domain::login;
 use crate::domain::signature::{self, SignatureError, SignatureLoginError};
 use crate::store::events;
 
@@ -103,24 +102,6 @@ pub async fn submit(
         Ok(found) => found,
         Err((msg, status)) => return render(&state, &headers, &tx, lang, Some(msg), status).await,
     };
-    let existing =
-        login::current(&state, cookies::read(&headers, cookies::SESSION).as_deref()).await?;
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| &s[..s.len().min(256)]);
-    let ip = peer.ip().to_string();
-    let amr = vec![signature::AMR.to_string()];
-    let (cookie, session) = login::open_session(
-        &state,
-        &user,
-        &amr,
-        true,
-        existing.as_ref().map(|(s, _)| s),
-        user_agent,
-        Some(&ip),
-    )
-    .await?;
     let detail = serde_json::json!({ "certificate_serial": signer.serial, "key": signer.key });
     events::record(
         state.db.write(),
@@ -135,14 +116,9 @@ pub async fn submit(
         state.clock.now(),
     )
     .await?;
-    tx.authenticated_at = Some(session.auth_time);
-    let max_age = Some(state.config.session.absolute_ttl);
-    let mut resp = continue_flow(&state, &mut tx, Some(&(session, user)), lang).await;
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::set(&state, cookies::SESSION, &cookie, max_age),
-    );
-    Ok(resp)
+    let origin = session_start::Origin { headers: &headers, peer };
+    let amr = vec![signature::AMR.to_string()];
+    session_start::open_and_continue(&state, &origin, &mut tx, &user, &amr, true, lang).await
 }
 
 fn parse(headers: &HeaderMap, body: &[u8]) -> Option<SignatureForm> {
@@ -229,18 +205,6 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-async fn load_tx(
-    state: &AppState,
-    headers: &HeaderMap,
-    id: &str,
-    lang: Option<&str>,
-) -> Result<AuthTx, PageError> {
-    let lang = extract::lang(headers, lang, None);
-    AuthTx::load(state, id)
-        .await
-        .map_err(PageError::from)?
-        .ok_or_else(|| PageError::bad_request(lang, "tx_expired"))
-}
 
 /// The page with a fresh challenge (every showing spends the previous one's chance).
 async fn render(

@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use consent_ui::{Lang, StrongAuthPage, StrongAuthStep};
 use serde::{Deserialize, Serialize};
 
-use super::authorize::continue_flow;
+use super::session_start::{self, load_tx};
 use super::errors::PageError;
 use super::{cookies, extract};
 use crate::app::AppState;
@@ -23,7 +23,7 @@ use crate::domain::authorization::AuthTx;
 use crate::domain::codes::{self, Checked, IssueError};
 use crate::domain::identifiers::Login;
 use crate::domain::messages::{self, Channel, Template};
-use crate::domain::{login, mfa};
+use crate::domain::mfa;
 use crate::store::users::{self, User};
 
 /// The code purpose of login codes.
@@ -392,17 +392,8 @@ pub async fn second(
         return Err(PageError::bad_request(lang, "tx_expired"));
     };
     let amr = mfa::combined_amr(&pending.amr);
-    open_and_continue(
-        &state,
-        &headers,
-        peer,
-        &mut tx,
-        &user,
-        &amr,
-        pending.persistent,
-        lang,
-    )
-    .await
+    let origin = session_start::Origin { headers: &headers, peer };
+    session_start::open_and_continue(&state, &origin, &mut tx, &user, &amr, pending.persistent, lang).await
 }
 
 /// After a first factor: asks for the second one when the account has two-step login on,
@@ -440,45 +431,8 @@ pub async fn first_factor_done(
             StatusCode::OK,
         ));
     }
-    open_and_continue(state, headers, peer, tx, user, &amr, persistent, lang).await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn open_and_continue(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-    tx: &mut AuthTx,
-    user: &User,
-    amr: &[String],
-    persistent: bool,
-    lang: Lang,
-) -> Result<Response, PageError> {
-    let existing =
-        login::current(state, cookies::read(headers, cookies::SESSION).as_deref()).await?;
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| &s[..s.len().min(256)]);
-    let ip = peer.ip().to_string();
-    let (cookie, session) = login::open_session(
-        state,
-        user,
-        amr,
-        persistent,
-        existing.as_ref().map(|(s, _)| s),
-        user_agent,
-        Some(&ip),
-    )
-    .await?;
-    tx.authenticated_at = Some(session.auth_time);
-    let max_age = persistent.then_some(state.config.session.absolute_ttl);
-    let mut resp = continue_flow(state, tx, Some(&(session, user.clone())), lang).await;
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::set(state, cookies::SESSION, &cookie, max_age),
-    );
-    Ok(resp)
+    let origin = session_start::Origin { headers, peer };
+    session_start::open_and_continue(state, &origin, tx, user, &amr, persistent, lang).await
 }
 
 enum Sent {
@@ -533,18 +487,6 @@ fn pick(lang: Lang, ru: &'static str, en: &'static str) -> &'static str {
     if lang == Lang::Ru { ru } else { en }
 }
 
-async fn load_tx(
-    state: &AppState,
-    headers: &HeaderMap,
-    id: &str,
-    lang: Option<&str>,
-) -> Result<AuthTx, PageError> {
-    let lang = extract::lang(headers, lang, None);
-    AuthTx::load(state, id)
-        .await
-        .map_err(PageError::from)?
-        .ok_or_else(|| PageError::bad_request(lang, "tx_expired"))
-}
 
 #[allow(clippy::too_many_arguments)]
 fn render(

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use consent_ui::Lang;
 use serde::Deserialize;
 
+use crate::http::session_start;
 use super::super::authorize::continue_flow;
 use super::super::errors::PageError;
 use super::super::{cookies, extract};
@@ -18,7 +19,6 @@ use super::{
 };
 use crate::app::AppState;
 use crate::domain::authorization::AuthTx;
-use crate::domain::login;
 use crate::domain::password_policy;
 use crate::domain::registration::{self, Draft, RegError, Stage};
 
@@ -139,23 +139,8 @@ async fn finish(
     draft: &Draft,
     user: crate::store::users::User,
 ) -> Result<Response, PageError> {
-    let existing =
-        login::current(state, cookies::read(headers, cookies::SESSION).as_deref()).await?;
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| &s[..s.floor_char_boundary(256)]);
-    let ip = peer.ip().to_string();
-    let (cookie, session) = login::open_session(
-        state,
-        &user,
-        &["pwd".to_string()],
-        true,
-        existing.as_ref().map(|(s, _)| s),
-        user_agent,
-        Some(&ip),
-    )
-    .await?;
+    let origin = session_start::Origin { headers, peer };
+    let (session, session_cookie) = session_start::open(state, &origin, &user, &["pwd".to_string()], true).await?;
     let tx = match draft.tx.as_deref() {
         Some(id) => AuthTx::load(state, id).await?,
         None => None,
@@ -175,11 +160,7 @@ async fn finish(
             Html(html).into_response()
         }
     };
-    let max_age = Some(state.config.session.absolute_ttl);
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::set(state, cookies::SESSION, &cookie, max_age),
-    );
+    resp.headers_mut().append(header::SET_COOKIE, session_cookie);
     no_store(&mut resp);
     Ok(resp)
 }
