@@ -32,23 +32,21 @@ pub use identity_pages::{
 };
 pub use lang::Lang;
 pub use messages::message;
+pub use outbox::{OutboxPage, OutboxRow, format_utc, render_outbox};
 pub use pages::{
     ConsentPage, ErrorPage, HomePage, LoggedOutPage, LoginPage, LogoutConfirmPage, render_consent,
     render_error, render_home, render_logged_out, render_login, render_logout_confirm,
 };
-pub use outbox::{OutboxPage, OutboxRow, format_utc, render_outbox};
+pub use profile::{
+    AddressRow, ContactRow, EmailLinkPage, HistoryRow, KidRow, OrgRow, PendingContact, ProfileBody,
+    ProfileFrame, ProfileSection, VehicleRow, render_profile, render_profile_deleted,
+    render_profile_email_link, render_profile_login_required,
+};
+pub use recovery::{RecoveryFlow, RecoveryMessage, RecoveryPage, RecoveryStep, render_recovery};
 pub use registration::{
     CodeChannel, CodePage, LinkConfirmPage, LinkSentPage, PasswordPage, RegisterPage,
     RegisteredPage, render_register, render_register_code, render_register_confirm,
     render_register_password, render_register_sent, render_registered, strength_label,
-};
-pub use recovery::{
-    RecoveryFlow, RecoveryMessage, RecoveryPage, RecoveryStep, render_recovery,
-};
-pub use profile::{
-    AddressRow, ContactRow, EmailLinkPage, HistoryRow, KidRow, OrgRow, PendingContact,
-    ProfileBody, ProfileFrame, ProfileSection, VehicleRow, render_profile,
-    render_profile_deleted, render_profile_email_link, render_profile_login_required,
 };
 pub use scopes::scope_label;
 pub use signature::{SignaturePage, render_login_signature};

@@ -145,10 +145,10 @@ fn spawn_upkeep(state: AppState) {
                 tracing::warn!(error = %e, "key reload failed; keeping the previous key set");
             }
             tick += 1;
-            if tick % 20 == 0 {
-                if let Err(e) = crate::store::grants::purge_expired(&inner.db, now).await {
-                    tracing::warn!(error = %e, "purging expired rows failed");
-                }
+            if tick.is_multiple_of(20)
+                && let Err(e) = crate::store::grants::purge_expired(&inner.db, now).await
+            {
+                tracing::warn!(error = %e, "purging expired rows failed");
             }
         }
     });

@@ -5,8 +5,8 @@
 mod admin;
 mod admins;
 mod dev;
-mod verification;
 pub mod outbox;
+mod verification;
 
 use std::path::PathBuf;
 
@@ -134,8 +134,12 @@ async fn execute(cli: Cli) -> Result<(), String> {
         Command::Clients { target, action } => admin::clients(&build(&target).await?, action).await,
         Command::Users { target, action } => admin::users(&build(&target).await?, action).await,
         Command::Admins { target, action } => admins::run(&build(&target).await?, action).await,
-        Command::Operators { target, action } => verification::operators(&build(&target).await?, action).await,
-        Command::Letters { target, action } => verification::letters(&build(&target).await?, action).await,
+        Command::Operators { target, action } => {
+            verification::operators(&build(&target).await?, action).await
+        }
+        Command::Letters { target, action } => {
+            verification::letters(&build(&target).await?, action).await
+        }
         Command::Outbox(args) => outbox::run(&args).await,
     }
 }

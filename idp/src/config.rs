@@ -450,18 +450,18 @@ impl Config {
         if self.database.max_connections == 0 {
             problems.push("database.max_connections must be at least 1".into());
         }
-        if let Some(u) = &self.cache.url {
-            if !(u.starts_with("redis://") || u.starts_with("rediss://")) {
-                problems.push("cache.url must start with redis:// or rediss://".into());
-            }
+        if let Some(u) = &self.cache.url
+            && !(u.starts_with("redis://") || u.starts_with("rediss://"))
+        {
+            problems.push("cache.url must start with redis:// or rediss://".into());
         }
         if self.keys.master_key.is_none() && self.keys.master_key_file.is_none() {
             problems.push("keys.master_key or keys.master_key_file is required".into());
         }
-        if let Some(k) = &self.keys.master_key {
-            if decode_master_key(k).is_none() {
-                problems.push("keys.master_key must be base64 of exactly 32 bytes".into());
-            }
+        if let Some(k) = &self.keys.master_key
+            && decode_master_key(k).is_none()
+        {
+            problems.push("keys.master_key must be base64 of exactly 32 bytes".into());
         }
         if !(1..=60).contains(&self.tokens.code_ttl) {
             problems.push("tokens.code_ttl must be between 1 and 60 seconds".into());
@@ -490,7 +490,12 @@ impl Config {
             }
         }
         self.verification.check(&mut problems);
-        for path in self.signature.trust_anchors.iter().chain(&self.signature.crls) {
+        for path in self
+            .signature
+            .trust_anchors
+            .iter()
+            .chain(&self.signature.crls)
+        {
             if !path.is_file() {
                 problems.push(format!("signature: file {} not found", path.display()));
             }
@@ -672,7 +677,10 @@ master_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
         let plain = Config::dev_with_env(dir, 8089, std::iter::empty()).unwrap();
         assert_eq!(plain.server.issuer, "http://127.0.0.1:8089");
         assert_eq!(plain.keys.master_key_file, Some(dir.join("master.key")));
-        assert_eq!(plain.keys.reload_secs, Config::dev(dir, 8089).keys.reload_secs);
+        assert_eq!(
+            plain.keys.reload_secs,
+            Config::dev(dir, 8089).keys.reload_secs
+        );
         let env = [("IDP_KEYS__RELOAD_SECS".to_string(), "1".to_string())];
         let tuned = Config::dev_with_env(dir, 8089, env.into_iter()).unwrap();
         assert_eq!(tuned.keys.reload_secs, 1);

@@ -1,9 +1,9 @@
 //! The HTTP surface: one module per endpoint. Handlers parse, call the domain, and render.
 
 mod admin;
+mod api;
 mod api_security;
 mod api_totp;
-mod api;
 mod authorize;
 mod client_auth;
 mod consent;
@@ -50,8 +50,14 @@ pub fn router(state: AppState) -> Router {
         .route("/jwks", get(discovery::jwks))
         .route("/authorize", get(authorize::get).post(authorize::post))
         .route("/login", get(login::page).post(login::submit))
-        .route("/login/code", get(strong_auth::page).post(strong_auth::start))
-        .route("/login/signature", get(signature::page).post(signature::submit))
+        .route(
+            "/login/code",
+            get(strong_auth::page).post(strong_auth::start),
+        )
+        .route(
+            "/login/signature",
+            get(signature::page).post(signature::submit),
+        )
         .route("/login/code/verify", post(strong_auth::verify))
         .route("/login/second", post(strong_auth::second))
         .route(
@@ -59,19 +65,34 @@ pub fn router(state: AppState) -> Router {
             post(api_totp::enrol).delete(api_totp::disable),
         )
         .route("/api/security/totp/confirm", post(api_totp::confirm))
-        .route("/recover", get(recovery::recover_page).post(recovery::recover_start))
+        .route(
+            "/recover",
+            get(recovery::recover_page).post(recovery::recover_start),
+        )
         .route("/recover/code", post(recovery::recover_code))
         .route("/recover/answer", post(recovery::recover_answer))
         .route("/recover/password", post(recovery::recover_password))
-        .route("/unlock", get(recovery::unlock_page).post(recovery::unlock_start))
+        .route(
+            "/unlock",
+            get(recovery::unlock_page).post(recovery::unlock_start),
+        )
         .route("/unlock/code", post(recovery::unlock_code))
         .route(
             "/api/security/secret-question",
             get(api_security::get).put(api_security::put),
         )
-        .route("/register", get(registration::page).post(registration::submit))
-        .route("/register/code", get(registration::code_page).post(registration::code_submit))
-        .route("/register/email", get(registration::link_page).post(registration::link_submit))
+        .route(
+            "/register",
+            get(registration::page).post(registration::submit),
+        )
+        .route(
+            "/register/code",
+            get(registration::code_page).post(registration::code_submit),
+        )
+        .route(
+            "/register/email",
+            get(registration::link_page).post(registration::link_submit),
+        )
         .route(
             "/register/password",
             get(registration::password_page).post(registration::password_submit),

@@ -42,13 +42,16 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
 }
 
+/// A change to the configuration before the server starts.
+pub type ConfigTweak = Box<dyn FnOnce(&mut Config) + Send>;
+
 /// Options for [`TestApp::start_with`].
 pub struct Options {
     pub backend: Backend,
     /// Overrides the database URL (e.g. a proxy in front of PostgreSQL). On PostgreSQL a
     /// `{db}` in it is replaced by the name of the fresh database created for the test.
     pub database_url: Option<String>,
-    pub tweak: Option<Box<dyn FnOnce(&mut Config) + Send>>,
+    pub tweak: Option<ConfigTweak>,
 }
 
 impl TestApp {

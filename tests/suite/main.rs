@@ -22,18 +22,18 @@ macro_rules! on_both_backends {
     };
 }
 
+mod admin_api;
 mod authorize;
+mod identity_pages;
+mod messages;
 mod oidc_flow;
-mod tokens;
-mod robustness;
+mod profile;
 mod recovery;
 mod registration;
-mod profile;
-mod messages;
-mod verification;
-mod strong_auth;
-mod upstream;
-mod identity_pages;
+mod robustness;
 mod signature;
 mod store;
-mod admin_api;
+mod strong_auth;
+mod tokens;
+mod upstream;
+mod verification;

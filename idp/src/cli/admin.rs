@@ -23,6 +23,8 @@ pub enum KeysAction {
     },
 }
 
+/// Parsed once per process, so the size of its variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum ClientsAction {
     /// Register a relying party.
@@ -73,6 +75,8 @@ pub enum ClientsAction {
     },
 }
 
+/// Parsed once per process, so the size of its variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum UsersAction {
     /// Create a citizen's account.

@@ -41,7 +41,8 @@ pub async fn register(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
     {
-        problems.push("the client id must be 1-128 characters of letters, digits, - _ . :".to_string());
+        problems
+            .push("the client id must be 1-128 characters of letters, digits, - _ . :".to_string());
     }
     for uri in spec
         .redirect_uris

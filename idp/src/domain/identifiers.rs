@@ -24,10 +24,8 @@ impl Login {
         let bare_phone_like = t.len() == 11
             && t.chars().all(|c| c.is_ascii_digit())
             && (t.starts_with('7') || t.starts_with('8'));
-        if !bare_phone_like {
-            if let Some(s) = parse_snils(t) {
-                return Some(Login::Snils(s));
-            }
+        if !bare_phone_like && let Some(s) = parse_snils(t) {
+            return Some(Login::Snils(s));
         }
         normalize_phone(t).map(Login::Phone)
     }
@@ -202,6 +200,10 @@ mod tests {
             Some(Login::Phone("+79001234567".into()))
         );
         assert_eq!(Login::parse("nobody"), None);
-        assert_eq!(Login::parse("a\u{0}@example.ru"), None, "control characters");
+        assert_eq!(
+            Login::parse("a\u{0}@example.ru"),
+            None,
+            "control characters"
+        );
     }
 }

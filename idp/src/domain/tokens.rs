@@ -190,7 +190,15 @@ impl ClientTokens {
             if map.len() > 10_000 {
                 map.clear();
             }
-            map.insert((client_id.to_owned(), scope.to_owned()), IssuedToken { token: token.to_owned(), jti: claims.jti.clone(), iat: claims.iat, exp: claims.exp });
+            map.insert(
+                (client_id.to_owned(), scope.to_owned()),
+                IssuedToken {
+                    token: token.to_owned(),
+                    jti: claims.jti.clone(),
+                    iat: claims.iat,
+                    exp: claims.exp,
+                },
+            );
         }
     }
 

@@ -9,8 +9,8 @@ use axum::response::{Html, IntoResponse, Response};
 use consent_ui::Lang;
 use serde::Deserialize;
 
-use super::session_start::{self, load_tx};
 use super::errors::PageError;
+use super::session_start::{self, load_tx};
 use super::{cookies, extract};
 use crate::app::AppState;
 use crate::domain::authorization::AuthTx;
@@ -126,10 +126,21 @@ pub async fn submit(
         .await;
     }
     let persistent = form.foreign_computer.is_none();
-    let origin = session_start::Origin { headers: &headers, peer };
-    session_start::open_and_continue(&state, &origin, &mut tx, &user, &["pwd".to_string()], persistent, lang).await
+    let origin = session_start::Origin {
+        headers: &headers,
+        peer,
+    };
+    session_start::open_and_continue(
+        &state,
+        &origin,
+        &mut tx,
+        &user,
+        &["pwd".to_string()],
+        persistent,
+        lang,
+    )
+    .await
 }
-
 
 async fn render(
     state: &AppState,

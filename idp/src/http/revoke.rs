@@ -46,19 +46,18 @@ async fn revoke(
         .ok_or_else(|| ApiError::from(OAuthError::invalid_request("token is required")))?;
     let now = state.clock.now();
     if token.matches('.').count() == 2 {
-        if let Some(at) = own_access_token(state, &token, now) {
-            if at.client_id == caller.id {
-                grants::revoke_access_token(&state.db, &at.jti, at.exp).await?;
-            }
+        if let Some(at) = own_access_token(state, &token, now)
+            && at.client_id == caller.id
+        {
+            grants::revoke_access_token(&state.db, &at.jti, at.exp).await?;
         }
         return Ok(());
     }
     if let Some((g, _)) =
         grants::by_refresh_token(&state.db, &sha256_hex(token.as_bytes()), now).await?
+        && g.client_id == caller.id
     {
-        if g.client_id == caller.id {
-            grants::revoke(&state.db, &g.id, now, "revoked_by_client").await?;
-        }
+        grants::revoke(&state.db, &g.id, now, "revoked_by_client").await?;
     }
     Ok(())
 }

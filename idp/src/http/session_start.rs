@@ -26,14 +26,40 @@ pub struct Origin<'a> {
 
 /// Opens (or re-authenticates) the session; returns it with its `Set-Cookie`.
 /// `persistent` is false for "Чужой компьютер": the cookie dies with the browser.
-pub async fn open(state: &AppState, origin: &Origin<'_>, user: &User, amr: &[String], persistent: bool) -> Result<(Session, HeaderValue), PageError> {
-    let existing = login::current(state, cookies::read(origin.headers, cookies::SESSION).as_deref()).await?;
+pub async fn open(
+    state: &AppState,
+    origin: &Origin<'_>,
+    user: &User,
+    amr: &[String],
+    persistent: bool,
+) -> Result<(Session, HeaderValue), PageError> {
+    let existing = login::current(
+        state,
+        cookies::read(origin.headers, cookies::SESSION).as_deref(),
+    )
+    .await?;
     // `to_str` only succeeds on visible ASCII, so slicing at a byte count is safe.
-    let user_agent = origin.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| &s[..s.len().min(256)]);
+    let user_agent = origin
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| &s[..s.len().min(256)]);
     let ip = origin.peer.ip().to_string();
-    let (cookie, session) = login::open_session(state, user, amr, persistent, existing.as_ref().map(|(s, _)| s), user_agent, Some(&ip)).await?;
+    let (cookie, session) = login::open_session(
+        state,
+        user,
+        amr,
+        persistent,
+        existing.as_ref().map(|(s, _)| s),
+        user_agent,
+        Some(&ip),
+    )
+    .await?;
     let max_age = persistent.then_some(state.config.session.absolute_ttl);
-    Ok((session, cookies::set(state, cookies::SESSION, &cookie, max_age)))
+    Ok((
+        session,
+        cookies::set(state, cookies::SESSION, &cookie, max_age),
+    ))
 }
 
 /// Opens the session and continues the authorization transaction `tx`.
@@ -54,7 +80,15 @@ pub async fn open_and_continue(
 }
 
 /// The authorization transaction a login page belongs to, or the "start again" page.
-pub async fn load_tx(state: &AppState, headers: &HeaderMap, id: &str, lang: Option<&str>) -> Result<AuthTx, PageError> {
+pub async fn load_tx(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    lang: Option<&str>,
+) -> Result<AuthTx, PageError> {
     let lang = extract::lang(headers, lang, None);
-    AuthTx::load(state, id).await.map_err(PageError::from)?.ok_or_else(|| PageError::bad_request(lang, "tx_expired"))
+    AuthTx::load(state, id)
+        .await
+        .map_err(PageError::from)?
+        .ok_or_else(|| PageError::bad_request(lang, "tx_expired"))
 }

@@ -11,8 +11,8 @@ use axum::response::{Html, IntoResponse, Response};
 use consent_ui::Lang;
 use serde::Deserialize;
 
-use super::session_start::{self, load_tx};
 use super::errors::PageError;
+use super::session_start::{self, load_tx};
 use super::{cookies, extract};
 use crate::app::AppState;
 use crate::domain::authorization::AuthTx;
@@ -116,7 +116,10 @@ pub async fn submit(
         state.clock.now(),
     )
     .await?;
-    let origin = session_start::Origin { headers: &headers, peer };
+    let origin = session_start::Origin {
+        headers: &headers,
+        peer,
+    };
     let amr = vec![signature::AMR.to_string()];
     session_start::open_and_continue(&state, &origin, &mut tx, &user, &amr, true, lang).await
 }
@@ -204,7 +207,6 @@ fn multipart<'a>(body: &'a [u8], boundary: &str) -> Option<Vec<(String, &'a [u8]
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
-
 
 /// The page with a fresh challenge (every showing spends the previous one's chance).
 async fn render(

@@ -14,8 +14,8 @@ use axum::response::{Html, IntoResponse, Response};
 use consent_ui::{Lang, StrongAuthPage, StrongAuthStep};
 use serde::{Deserialize, Serialize};
 
-use super::session_start::{self, load_tx};
 use super::errors::PageError;
+use super::session_start::{self, load_tx};
 use super::{cookies, extract};
 use crate::app::AppState;
 use crate::crypto::random_token;
@@ -392,8 +392,20 @@ pub async fn second(
         return Err(PageError::bad_request(lang, "tx_expired"));
     };
     let amr = mfa::combined_amr(&pending.amr);
-    let origin = session_start::Origin { headers: &headers, peer };
-    session_start::open_and_continue(&state, &origin, &mut tx, &user, &amr, pending.persistent, lang).await
+    let origin = session_start::Origin {
+        headers: &headers,
+        peer,
+    };
+    session_start::open_and_continue(
+        &state,
+        &origin,
+        &mut tx,
+        &user,
+        &amr,
+        pending.persistent,
+        lang,
+    )
+    .await
 }
 
 /// After a first factor: asks for the second one when the account has two-step login on,
@@ -486,7 +498,6 @@ fn flow_key(id: &str) -> String {
 fn pick(lang: Lang, ru: &'static str, en: &'static str) -> &'static str {
     if lang == Lang::Ru { ru } else { en }
 }
-
 
 #[allow(clippy::too_many_arguments)]
 fn render(

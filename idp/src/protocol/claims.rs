@@ -88,10 +88,10 @@ pub fn release(scopes: &ScopeSet, p: &Person) -> Map<String, Value> {
         put(&mut c, "phone_number", p.phone.clone());
         c.insert("phone_number_verified".into(), p.phone_verified.into());
     }
-    if wants("profile") || wants("fullname") {
-        if let Some(level) = p.level {
-            c.insert("account_level".into(), json!(level.as_str()));
-        }
+    if (wants("profile") || wants("fullname"))
+        && let Some(level) = p.level
+    {
+        c.insert("account_level".into(), json!(level.as_str()));
     }
     c
 }

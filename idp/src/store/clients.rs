@@ -109,23 +109,25 @@ pub async fn delete(db: &Db, id: &str) -> Result<bool, StoreError> {
     Ok(r.rows_affected() > 0)
 }
 
+/// A client and when it was read.
+type CachedClient = (Arc<Client>, Instant);
+
 /// Found clients, kept for a few seconds. A miss always reads the database, so a client
 /// created by the CLI is seen at once; a deleted one is forgotten within [`ClientCache::TTL`].
 #[derive(Clone, Default)]
 pub struct ClientCache {
-    entries: Arc<RwLock<HashMap<String, (Arc<Client>, Instant)>>>,
+    entries: Arc<RwLock<HashMap<String, CachedClient>>>,
 }
 
 impl ClientCache {
     pub const TTL: Duration = Duration::from_secs(5);
 
     pub async fn get(&self, db: &Db, id: &str) -> Result<Option<Arc<Client>>, StoreError> {
-        if let Ok(map) = self.entries.read() {
-            if let Some((c, at)) = map.get(id) {
-                if at.elapsed() < Self::TTL {
-                    return Ok(Some(c.clone()));
-                }
-            }
+        if let Ok(map) = self.entries.read()
+            && let Some((c, at)) = map.get(id)
+            && at.elapsed() < Self::TTL
+        {
+            return Ok(Some(c.clone()));
         }
         let found = by_id(db, id).await?.map(Arc::new);
         if let (Some(c), Ok(mut map)) = (&found, self.entries.write()) {

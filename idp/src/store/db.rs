@@ -65,26 +65,98 @@ impl From<sqlx::Error> for StoreError {
 }
 
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "core", include_str!("../../../migrations/sqlite/0001_core.sql")),
-    (2, "messages_codes_events", include_str!("../../../migrations/sqlite/0002_messages_codes_events.sql")),
-    (3, "registration", include_str!("../../../migrations/sqlite/0003_registration.sql")),
-    (4, "recovery", include_str!("../../../migrations/sqlite/0004_recovery.sql")),
-    (5, "verification", include_str!("../../../migrations/sqlite/0005_verification.sql")),
-    (6, "profile", include_str!("../../../migrations/sqlite/0006_profile.sql")),
-    (7, "totp", include_str!("../../../migrations/sqlite/0007_totp.sql")),
-    (9, "refresh_rotation", include_str!("../../../migrations/sqlite/0009_refresh_rotation.sql")),
-    (10, "admins", include_str!("../../../migrations/sqlite/0010_admins.sql")),
+    (
+        1,
+        "core",
+        include_str!("../../../migrations/sqlite/0001_core.sql"),
+    ),
+    (
+        2,
+        "messages_codes_events",
+        include_str!("../../../migrations/sqlite/0002_messages_codes_events.sql"),
+    ),
+    (
+        3,
+        "registration",
+        include_str!("../../../migrations/sqlite/0003_registration.sql"),
+    ),
+    (
+        4,
+        "recovery",
+        include_str!("../../../migrations/sqlite/0004_recovery.sql"),
+    ),
+    (
+        5,
+        "verification",
+        include_str!("../../../migrations/sqlite/0005_verification.sql"),
+    ),
+    (
+        6,
+        "profile",
+        include_str!("../../../migrations/sqlite/0006_profile.sql"),
+    ),
+    (
+        7,
+        "totp",
+        include_str!("../../../migrations/sqlite/0007_totp.sql"),
+    ),
+    (
+        9,
+        "refresh_rotation",
+        include_str!("../../../migrations/sqlite/0009_refresh_rotation.sql"),
+    ),
+    (
+        10,
+        "admins",
+        include_str!("../../../migrations/sqlite/0010_admins.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "core", include_str!("../../../migrations/postgres/0001_core.sql")),
-    (2, "messages_codes_events", include_str!("../../../migrations/postgres/0002_messages_codes_events.sql")),
-    (3, "registration", include_str!("../../../migrations/postgres/0003_registration.sql")),
-    (4, "recovery", include_str!("../../../migrations/postgres/0004_recovery.sql")),
-    (5, "verification", include_str!("../../../migrations/postgres/0005_verification.sql")),
-    (6, "profile", include_str!("../../../migrations/postgres/0006_profile.sql")),
-    (7, "totp", include_str!("../../../migrations/postgres/0007_totp.sql")),
-    (9, "refresh_rotation", include_str!("../../../migrations/postgres/0009_refresh_rotation.sql")),
-    (10, "admins", include_str!("../../../migrations/postgres/0010_admins.sql")),
+    (
+        1,
+        "core",
+        include_str!("../../../migrations/postgres/0001_core.sql"),
+    ),
+    (
+        2,
+        "messages_codes_events",
+        include_str!("../../../migrations/postgres/0002_messages_codes_events.sql"),
+    ),
+    (
+        3,
+        "registration",
+        include_str!("../../../migrations/postgres/0003_registration.sql"),
+    ),
+    (
+        4,
+        "recovery",
+        include_str!("../../../migrations/postgres/0004_recovery.sql"),
+    ),
+    (
+        5,
+        "verification",
+        include_str!("../../../migrations/postgres/0005_verification.sql"),
+    ),
+    (
+        6,
+        "profile",
+        include_str!("../../../migrations/postgres/0006_profile.sql"),
+    ),
+    (
+        7,
+        "totp",
+        include_str!("../../../migrations/postgres/0007_totp.sql"),
+    ),
+    (
+        9,
+        "refresh_rotation",
+        include_str!("../../../migrations/postgres/0009_refresh_rotation.sql"),
+    ),
+    (
+        10,
+        "admins",
+        include_str!("../../../migrations/postgres/0010_admins.sql"),
+    ),
 ];
 
 impl Db {

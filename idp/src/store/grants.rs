@@ -99,7 +99,7 @@ async fn insert_refresh(
 #[derive(Debug)]
 pub enum Rotation {
     /// Rotated: the old token is spent and `new_hash` stored.
-    Rotated(Grant),
+    Rotated(Box<Grant>),
     /// Not found, expired, or its grant revoked or expired.
     Invalid,
     /// Belongs to another client: refused, nothing changed.
@@ -167,7 +167,7 @@ pub async fn rotate_refresh(
         revoke(db, &grant.id, now, "refresh_token_replayed").await?;
         return Ok(Rotation::Replayed);
     }
-    Ok(Rotation::Rotated(grant))
+    Ok(Rotation::Rotated(Box::new(grant)))
 }
 
 async fn revoke_in(

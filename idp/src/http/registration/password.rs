@@ -9,7 +9,6 @@ use axum::response::{Html, IntoResponse, Response};
 use consent_ui::Lang;
 use serde::Deserialize;
 
-use crate::http::session_start;
 use super::super::authorize::continue_flow;
 use super::super::errors::PageError;
 use super::super::{cookies, extract};
@@ -21,6 +20,7 @@ use crate::app::AppState;
 use crate::domain::authorization::AuthTx;
 use crate::domain::password_policy;
 use crate::domain::registration::{self, Draft, RegError, Stage};
+use crate::http::session_start;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -140,7 +140,8 @@ async fn finish(
     user: crate::store::users::User,
 ) -> Result<Response, PageError> {
     let origin = session_start::Origin { headers, peer };
-    let (session, session_cookie) = session_start::open(state, &origin, &user, &["pwd".to_string()], true).await?;
+    let (session, session_cookie) =
+        session_start::open(state, &origin, &user, &["pwd".to_string()], true).await?;
     let tx = match draft.tx.as_deref() {
         Some(id) => AuthTx::load(state, id).await?,
         None => None,
@@ -160,7 +161,8 @@ async fn finish(
             Html(html).into_response()
         }
     };
-    resp.headers_mut().append(header::SET_COOKIE, session_cookie);
+    resp.headers_mut()
+        .append(header::SET_COOKIE, session_cookie);
     no_store(&mut resp);
     Ok(resp)
 }

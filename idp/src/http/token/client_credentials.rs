@@ -35,13 +35,11 @@ pub async fn exchange(
     let ttl = state.config.tokens.access_token_ttl;
     let scope = scope.to_string();
     let reusable = client.access_token_alg == Alg::RS256;
-    if reusable {
-        if let Some(fresh) = state.client_tokens.fresh(&client.id, &scope, now, ttl) {
-            if grants::access_token_live(&state.db, None, &fresh.jti, now).await? {
-                return Ok(response(&fresh.token, fresh.exp - now, &scope));
-            }
-            state.client_tokens.forget(&client.id, &scope);
+    if reusable && let Some(fresh) = state.client_tokens.fresh(&client.id, &scope, now, ttl) {
+        if grants::access_token_live(&state.db, None, &fresh.jti, now).await? {
+            return Ok(response(&fresh.token, fresh.exp - now, &scope));
         }
+        state.client_tokens.forget(&client.id, &scope);
     }
     let claims = AccessClaims {
         iss: state.issuer.clone(),

@@ -40,7 +40,7 @@ pub async fn exchange(
     )
     .await?;
     let grant = match rotation {
-        Rotation::Rotated(g) => g,
+        Rotation::Rotated(g) => *g,
         Rotation::Invalid => {
             return Err(OAuthError::invalid_grant(
                 "the refresh token is invalid, expired or revoked",
@@ -62,7 +62,11 @@ pub async fn exchange(
         }
     };
     let scope = narrowed(scope.as_ref(), &grant.scope)?;
-    let extras = mint::Extras { id_token: false, nonce: None, refresh_token: Some(&new) };
+    let extras = mint::Extras {
+        id_token: false,
+        nonce: None,
+        refresh_token: Some(&new),
+    };
     mint::user_tokens(state, client, &grant, &scope, extras)
 }
 
