@@ -22,6 +22,8 @@ pub struct Db {
     read: AnyPool,
     write: AnyPool,
     pub backend: Backend,
+    /// Immutable fields of grants already seen (see `grants::GrantMemo`).
+    pub grant_memo: super::grants::GrantMemo,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +202,7 @@ impl Db {
                 read,
                 write,
                 backend: Backend::Sqlite,
+                grant_memo: Default::default(),
             })
         } else {
             let pool = AnyPoolOptions::new()
@@ -217,6 +220,7 @@ impl Db {
                 read: pool.clone(),
                 write: pool,
                 backend: Backend::Postgres,
+                grant_memo: Default::default(),
             })
         }
     }

@@ -75,6 +75,7 @@ pub async fn create(
         insert_refresh(&mut tx, hash, &g.id, g.created_at, expires_at).await?;
     }
     tx.commit().await?;
+    db.grant_memo.put(g);
     Ok(())
 }
 
@@ -118,8 +119,49 @@ pub async fn rotate_refresh(
     now: i64,
     idle_ttl: i64,
 ) -> Result<Rotation, StoreError> {
-    // Read on the read pool (it does not queue behind writes); the write transaction below
-    // decides single use with a conditional UPDATE, so two concurrent rotations cannot both win.
+    // The common case is one statement: it spends the token only if it is unspent, unexpired
+    // and its grant belongs to this client, is live and unexpired; the trigger of migration
+    // 0009 inserts the successor in the same statement. Of concurrent rotations one matches.
+    let spent = sqlx::query(
+        "UPDATE refresh_tokens SET used_at = $1, successor = $2,
+             successor_expires_at = CASE WHEN $3 < (SELECT expires_at FROM grants WHERE grants.id = refresh_tokens.grant_id)
+                                         THEN $3 ELSE (SELECT expires_at FROM grants WHERE grants.id = refresh_tokens.grant_id) END
+         WHERE hash = $4 AND used_at IS NULL AND expires_at > $1
+           AND grant_id IN (SELECT id FROM grants WHERE client_id = $5 AND revoked_at IS NULL AND expires_at > $1)
+         RETURNING grant_id",
+    )
+    .bind(now)
+    .bind(new_hash)
+    .bind(now + idle_ttl)
+    .bind(hash)
+    .bind(client_id)
+    .fetch_optional(db.write())
+    .await?;
+    if let Some(row) = spent {
+        let grant_id: String = row.try_get("grant_id")?;
+        // A grant's identity fields never change: remembered ones need no read.
+        if let Some(g) = db.grant_memo.get(&grant_id) {
+            return Ok(Rotation::Rotated(Box::new(g)));
+        }
+        let sql = concat!("SELECT ", columns!(), " FROM grants g WHERE g.id = $1");
+        let row = sqlx::query(sql)
+            .bind(&grant_id)
+            .fetch_one(db.read())
+            .await?;
+        let grant = from_row(&row)?;
+        db.grant_memo.put(&grant);
+        return Ok(Rotation::Rotated(Box::new(grant)));
+    }
+    classify_refused(db, hash, client_id, now).await
+}
+
+/// Why a refresh token was not rotated; a spent token presented again revokes its family.
+async fn classify_refused(
+    db: &Db,
+    hash: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<Rotation, StoreError> {
     let sql = concat!(
         "SELECT ",
         columns!(),
@@ -127,47 +169,51 @@ pub async fn rotate_refresh(
     );
     let Some(row) = sqlx::query(sql)
         .bind(hash)
-        .fetch_optional(db.read())
+        .fetch_optional(db.write())
         .await?
     else {
         return Ok(Rotation::Invalid);
     };
     let grant = from_row(&row)?;
-    let rt_expires_at: i64 = row.try_get("rt_expires_at")?;
     let used_at: Option<i64> = row.try_get("used_at")?;
     if grant.client_id != client_id {
         return Ok(Rotation::WrongClient);
-    }
-    // A spent token of a family already revoked (e.g. by a concurrent replay) is still a replay.
-    if used_at.is_some() && grant.revoked_at.is_some() {
-        return Ok(Rotation::Replayed);
-    }
-    if grant.revoked_at.is_some() || grant.expires_at <= now || rt_expires_at <= now {
-        return Ok(Rotation::Invalid);
     }
     if used_at.is_some() {
         revoke(db, &grant.id, now, "refresh_token_replayed").await?;
         return Ok(Rotation::Replayed);
     }
-    // One statement spends the token and (by trigger, migration 0009) inserts its successor:
-    // atomic on both backends, and only one of two concurrent rotations can match.
-    let expires_at = (now + idle_ttl).min(grant.expires_at);
-    let won = sqlx::query(
-        "UPDATE refresh_tokens SET used_at = $1, successor = $2, successor_expires_at = $3 WHERE hash = $4 AND used_at IS NULL",
-    )
-    .bind(now)
-    .bind(new_hash)
-    .bind(expires_at)
-    .bind(hash)
-    .execute(db.write())
-    .await?
-    .rows_affected()
-        == 1;
-    if !won {
-        revoke(db, &grant.id, now, "refresh_token_replayed").await?;
-        return Ok(Rotation::Replayed);
+    Ok(Rotation::Invalid)
+}
+
+/// Grants' immutable fields (everything but `revoked_at`), remembered after first use so a
+/// refresh needs one statement. Revocation and expiry are always decided by the database.
+#[derive(Clone, Debug, Default)]
+pub struct GrantMemo {
+    map: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<String, Grant>>>,
+}
+
+impl GrantMemo {
+    const MAX: usize = 100_000;
+
+    pub fn get(&self, id: &str) -> Option<Grant> {
+        self.map.read().ok()?.get(id).cloned()
     }
-    Ok(Rotation::Rotated(Box::new(grant)))
+
+    pub fn put(&self, g: &Grant) {
+        if let Ok(mut m) = self.map.write() {
+            if m.len() >= Self::MAX {
+                m.clear();
+            }
+            m.insert(
+                g.id.clone(),
+                Grant {
+                    revoked_at: None,
+                    ..g.clone()
+                },
+            );
+        }
+    }
 }
 
 async fn revoke_in(
