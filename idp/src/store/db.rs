@@ -312,3 +312,35 @@ pub fn redact_url(url: &str) -> String {
 pub fn flag(row: &sqlx::any::AnyRow, col: &str) -> Result<bool, sqlx::Error> {
     Ok(row.try_get::<i64, _>(col)? != 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The PostgreSQL migrations are the SQLite ones with BIGINT for INTEGER and BYTEA for
+    /// BLOB, except where a backend needs its own dialect (triggers): keep them from drifting.
+    #[test]
+    fn backends_have_the_same_migrations() {
+        let own_dialect = ["refresh_rotation"];
+        assert_eq!(SQLITE_MIGRATIONS.len(), POSTGRES_MIGRATIONS.len());
+        for ((v1, n1, sqlite), (v2, n2, postgres)) in
+            SQLITE_MIGRATIONS.iter().zip(POSTGRES_MIGRATIONS)
+        {
+            assert_eq!(
+                (v1, n1),
+                (v2, n2),
+                "the migration lists must name the same versions in the same order"
+            );
+            if own_dialect.contains(n1) {
+                continue;
+            }
+            let derived = sqlite
+                .replace(" INTEGER", " BIGINT")
+                .replace(" BLOB", " BYTEA");
+            assert_eq!(
+                &derived, postgres,
+                "migration {v1} ({n1}) differs between the backends beyond the type names"
+            );
+        }
+    }
+}
