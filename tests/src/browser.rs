@@ -192,3 +192,16 @@ pub fn param(url: &Url, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+impl Browser {
+    /// Answers a consent page if one comes, and returns the redirect back to the client.
+    pub async fn back_to_client(&self, outcome: Outcome) -> Url {
+        match outcome {
+            Outcome::Left(u) => u,
+            Outcome::Page {
+                ref url, ref html, ..
+            } if url.contains("/consent") => self.submit_consent(html, "allow").await.left(),
+            other => panic!("unexpected step: {other:?}"),
+        }
+    }
+}

@@ -189,6 +189,38 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Exchanges the code of `redirect` (a redirect to `https://rp.example/cb`) with the
+    /// client's secret and returns the ID token's claims, without checking the signature.
+    pub async fn id_claims(
+        &self,
+        client: &(String, String),
+        redirect: &url::Url,
+    ) -> serde_json::Value {
+        use base64::Engine;
+        let code = browser::param(redirect, "code").expect("code");
+        let resp = reqwest::Client::new()
+            .post(self.url("/token"))
+            .basic_auth(&client.0, Some(&client.1))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", "https://rp.example/cb"),
+            ])
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(resp.status(), reqwest::StatusCode::OK);
+        let body: serde_json::Value = resp.json().await.expect("JSON");
+        let jwt = body["id_token"].as_str().expect("id_token");
+        let payload = jwt.split('.').nth(1).expect("payload");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64");
+        serde_json::from_slice(&bytes).expect("claims")
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -12,7 +12,7 @@ use idp::protocol::acr::Level;
 use idp::store::users;
 use reqwest::StatusCode;
 use serde_json::Value;
-use tests::browser::{Outcome, hidden, param};
+use tests::browser::{Outcome, hidden};
 use tests::{Backend, Browser, TestApp};
 
 const CB: &str = "https://rp.example/cb";
@@ -105,41 +105,6 @@ async fn submit(b: &Browser, html: &str, challenge: &str, signature: &str) -> Ou
     .await
 }
 
-/// Answers a consent page if one comes, and returns the redirect back to the client.
-async fn back_to_client(b: &Browser, outcome: Outcome) -> url::Url {
-    match outcome {
-        Outcome::Left(u) => u,
-        Outcome::Page {
-            ref url, ref html, ..
-        } if url.contains("/consent") => b.submit_consent(html, "allow").await.left(),
-        other => panic!("unexpected step: {other:?}"),
-    }
-}
-
-/// Exchanges the code of `redirect` and returns the ID token's claims.
-async fn id_claims(app: &TestApp, client: &(String, String), redirect: &url::Url) -> Value {
-    let code = param(redirect, "code").expect("code");
-    let resp = reqwest::Client::new()
-        .post(app.url("/token"))
-        .basic_auth(&client.0, Some(&client.1))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CB),
-        ])
-        .send()
-        .await
-        .expect("token");
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body: Value = resp.json().await.expect("JSON");
-    let jwt = body["id_token"].as_str().expect("id_token");
-    let payload = jwt.split('.').nth(1).expect("payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64");
-    serde_json::from_slice(&bytes).expect("claims")
-}
-
 async fn level_of(app: &TestApp, id: &str) -> Level {
     users::by_id(&app.state.db, id)
         .await
@@ -164,8 +129,8 @@ on_both_backends! {
         let html = signature_page(&b, &client.0).await;
         let challenge = hidden(&html, "challenge");
         let sig = b64(&openssl_sign(&challenge, "citizen-rsa"));
-        let redirect = back_to_client(&b, submit(&b, &html, &challenge, &sig).await).await;
-        let claims = id_claims(&app, &client, &redirect).await;
+        let redirect = b.back_to_client(submit(&b, &html, &challenge, &sig).await).await;
+        let claims = app.id_claims(&client, &redirect).await;
         assert_eq!(claims["sub"].as_str(), Some(id.as_str()));
         let amr: Vec<&str> = claims["amr"].as_array().expect("amr").iter().filter_map(Value::as_str).collect();
         assert_eq!(amr, ["ds"]);
@@ -197,8 +162,8 @@ on_both_backends! {
         let location = resp.headers()["location"].to_str().unwrap().to_string();
         let next = url::Url::parse(&app.url("/login/signature")).unwrap().join(&location).unwrap();
         let outcome = if next.as_str().starts_with(&app.base) { b.visit(next.as_str()).await } else { Outcome::Left(next) };
-        let redirect = back_to_client(&b, outcome).await;
-        let claims = id_claims(&app, &client, &redirect).await;
+        let redirect = b.back_to_client(outcome).await;
+        let claims = app.id_claims(&client, &redirect).await;
         assert_eq!(claims["sub"].as_str(), Some(id.as_str()));
         assert!(claims["amr"].as_array().expect("amr").iter().any(|a| a == "ds"));
     }
@@ -244,7 +209,7 @@ on_both_backends! {
         let html = signature_page(&b, &client.0).await;
         let challenge = hidden(&html, "challenge");
         let sig = b64(&openssl_sign(&challenge, "citizen-ec"));
-        back_to_client(&b, submit(&b, &html, &challenge, &sig).await).await;
+        b.back_to_client(submit(&b, &html, &challenge, &sig).await).await;
         // The same challenge and signature again, in another browser with its own login.
         let other = app.browser();
         let html = signature_page(&other, &client.0).await;

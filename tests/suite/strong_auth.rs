@@ -2,7 +2,6 @@
 //! e-mail), no enumeration, and two-step login with an authenticator app whose codes are
 //! computed by an independent implementation (Python `pyotp`, `tests/tools/totp.sh`).
 
-use base64::Engine;
 use idp::protocol::acr::Level;
 use idp::store::outbox;
 use reqwest::StatusCode;
@@ -123,41 +122,6 @@ async fn submit_second(b: &Browser, html: &str, code: &str) -> Outcome {
     .await
 }
 
-/// Answers a consent page if one comes, and returns the redirect back to the client.
-async fn back_to_client(b: &Browser, outcome: Outcome) -> url::Url {
-    match outcome {
-        Outcome::Left(u) => u,
-        Outcome::Page {
-            ref url, ref html, ..
-        } if url.contains("/consent") => b.submit_consent(html, "allow").await.left(),
-        other => panic!("unexpected step: {other:?}"),
-    }
-}
-
-/// Exchanges the code of `redirect` and returns the ID token's claims.
-async fn id_claims(app: &TestApp, client: &(String, String), redirect: &url::Url) -> Value {
-    let code = param(redirect, "code").expect("code");
-    let resp = reqwest::Client::new()
-        .post(app.url("/token"))
-        .basic_auth(&client.0, Some(&client.1))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CB),
-        ])
-        .send()
-        .await
-        .expect("token");
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body: Value = resp.json().await.expect("JSON");
-    let jwt = body["id_token"].as_str().expect("id_token");
-    let payload = jwt.split('.').nth(1).expect("payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64");
-    serde_json::from_slice(&bytes).expect("claims")
-}
-
 fn amr(claims: &Value) -> Vec<String> {
     claims["amr"]
         .as_array()
@@ -273,9 +237,9 @@ on_both_backends! {
         let (status, html) = start_code_login(&b, &client.0, "8 (900) 555-01-01").await;
         assert_eq!(status, StatusCode::OK);
         let code = code_sent(&app, PHONE).await;
-        let redirect = back_to_client(&b, submit_code(&b, &html, &code).await).await;
+        let redirect = b.back_to_client(submit_code(&b, &html, &code).await).await;
         assert_eq!(param(&redirect, "state").as_deref(), Some("st"));
-        let claims = id_claims(&app, &client, &redirect).await;
+        let claims = app.id_claims(&client, &redirect).await;
         assert_eq!(amr(&claims), ["sms"]);
         // The same code cannot be used again, even from another flow.
         let other = app.browser();
@@ -289,8 +253,8 @@ on_both_backends! {
         app.clock.advance(61);
         let (_, html) = start_code_login(&b, &client.0, EMAIL).await;
         let code = code_sent(&app, EMAIL).await;
-        let redirect = back_to_client(&b, submit_code(&b, &html, &code).await).await;
-        assert_eq!(amr(&id_claims(&app, &client, &redirect).await), ["otp"]);
+        let redirect = b.back_to_client(submit_code(&b, &html, &code).await).await;
+        assert_eq!(amr(&app.id_claims(&client, &redirect).await), ["otp"]);
     }
 
     async fn wrong_expired_and_exhausted_codes_are_refused(app: TestApp) {
@@ -392,8 +356,8 @@ on_both_backends! {
         let wrong = if good == "000000" { "111111" } else { "000000" };
         let (_, status, second) = page(submit_second(&b, &second, wrong).await);
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let redirect = back_to_client(&b, submit_second(&b, &second, &good).await).await;
-        let claims = id_claims(&app, &client, &redirect).await;
+        let redirect = b.back_to_client(submit_second(&b, &second, &good).await).await;
+        let claims = app.id_claims(&client, &redirect).await;
         let methods = amr(&claims);
         for m in ["pwd", "otp", "mfa"] {
             assert!(methods.iter().any(|a| a == m), "{methods:?}");
@@ -418,8 +382,8 @@ on_both_backends! {
         let code = code_sent(&app, PHONE).await;
         let (_, status, html) = page(submit_code(&c, &html, &code).await);
         assert_eq!(status, StatusCode::OK);
-        let redirect = back_to_client(&c, submit_second(&c, &html, &pyotp(&secret, app.clock.now())).await).await;
-        assert_eq!(amr(&id_claims(&app, &client, &redirect).await), ["sms", "otp", "mfa"]);
+        let redirect = c.back_to_client(submit_second(&c, &html, &pyotp(&secret, app.clock.now())).await).await;
+        assert_eq!(amr(&app.id_claims(&client, &redirect).await), ["sms", "otp", "mfa"]);
     }
 
     async fn second_step_attempts_are_capped(app: TestApp) {
@@ -462,8 +426,8 @@ on_both_backends! {
         let (_, recovery) = enrol(&app, &me, &csrf).await;
         let b = app.browser();
         let second = password_step(&b, &client.0).await;
-        let redirect = back_to_client(&b, submit_second(&b, &second, &recovery[0].to_uppercase()).await).await;
-        assert!(amr(&id_claims(&app, &client, &redirect).await).iter().any(|a| a == "mfa"));
+        let redirect = b.back_to_client(submit_second(&b, &second, &recovery[0].to_uppercase()).await).await;
+        assert!(amr(&app.id_claims(&client, &redirect).await).iter().any(|a| a == "mfa"));
         let b = app.browser();
         let second = password_step(&b, &client.0).await;
         let (_, status, _) = page(submit_second(&b, &second, &recovery[0]).await);
@@ -479,6 +443,6 @@ on_both_backends! {
         assert_eq!(resp.status(), StatusCode::OK);
         // A password alone logs in again.
         let redirect = app.browser().sign_in(&request(&client.0), PHONE, PASSWORD).await;
-        assert_eq!(amr(&id_claims(&app, &client, &redirect).await), ["pwd"]);
+        assert_eq!(amr(&app.id_claims(&client, &redirect).await), ["pwd"]);
     }
 }

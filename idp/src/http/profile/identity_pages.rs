@@ -8,7 +8,7 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use consent_ui::{IdentityDocumentRow, IdentityFormValues, IdentityPage, Lang, LetterRow};
@@ -16,14 +16,14 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::documents::UnverifiedDocument;
-use crate::domain::login;
 use crate::domain::verification::confirm::{self, ConfirmError};
 use crate::domain::verification::submission::UnverifiedIdentity;
 use crate::domain::verification::{self, VerificationError};
 use crate::http::errors::PageError;
 use crate::http::{cookies, extract};
-use crate::store::users::User;
 use crate::store::{documents, identity, letters};
+
+use super::pages::{Visit, no_store, visit};
 
 const IDENTITY: &str = "/profile/identity";
 const LETTER: &str = "/profile/identity/letter";
@@ -102,39 +102,6 @@ impl Form {
             ..UnverifiedIdentity::default()
         }
     }
-}
-
-/// The signed-in person, the page's language and CSRF token.
-struct Visit {
-    lang: Lang,
-    user: User,
-    csrf: String,
-    set_cookie: Option<HeaderValue>,
-}
-
-async fn visit(
-    state: &AppState,
-    headers: &HeaderMap,
-    lang: Option<&str>,
-) -> Result<Visit, Response> {
-    let lang = extract::lang(headers, lang, None);
-    let cookie = cookies::read(headers, cookies::SESSION);
-    let found = login::current(state, cookie.as_deref())
-        .await
-        .map_err(|e| PageError::from(e).into_response())?;
-    let Some((_, user)) = found else {
-        let html = consent_ui::render_profile_login_required(lang);
-        return Err(no_store(
-            (StatusCode::UNAUTHORIZED, Html(html)).into_response(),
-        ));
-    };
-    let (csrf, set_cookie) = cookies::csrf_for_page(state, headers);
-    Ok(Visit {
-        lang,
-        user,
-        csrf,
-        set_cookie,
-    })
 }
 
 /// What a page shows besides the stored data.
@@ -363,10 +330,4 @@ fn notice(done: &str, lang: Lang) -> Option<&'static str> {
         "confirmed" => "Личность подтверждена: учётная запись стала подтверждённой.",
         _ => return None,
     })
-}
-
-fn no_store(mut resp: Response) -> Response {
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }

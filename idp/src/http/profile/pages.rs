@@ -104,11 +104,11 @@ pub struct Form {
 }
 
 /// The signed-in person and the page's language and CSRF token.
-struct Visit {
-    lang: Lang,
-    user: User,
-    csrf: String,
-    set_cookie: Option<HeaderValue>,
+pub(super) struct Visit {
+    pub(super) lang: Lang,
+    pub(super) user: User,
+    pub(super) csrf: String,
+    pub(super) set_cookie: Option<HeaderValue>,
 }
 
 /// What a page shows besides its stored data.
@@ -120,7 +120,8 @@ struct Extra<'a> {
     link_code: Option<String>,
 }
 
-async fn visit(
+/// The signed-in person for a profile page, or the "log in first" page.
+pub(super) async fn visit(
     state: &AppState,
     headers: &HeaderMap,
     lang: Option<&str>,
@@ -303,7 +304,7 @@ fn notice(done: &str, lang: Lang) -> Option<&'static str> {
     })
 }
 
-fn no_store(mut resp: Response) -> Response {
+pub(super) fn no_store(mut resp: Response) -> Response {
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
