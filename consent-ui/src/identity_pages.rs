@@ -81,6 +81,7 @@ struct IdentityView<'a> {
     other_lang_url: String,
     p: &'a IdentityPage<'a>,
     ru: bool,
+    nav: Vec<(&'static str, &'static str, bool)>,
 }
 
 impl IdentityView<'_> {
@@ -147,13 +148,9 @@ pub fn render_identity_page(page: &IdentityPage) -> String {
         other_lang_url: format!("{path}?lang={}", page.lang.other().code()),
         p: page,
         ru,
+        nav: crate::cabinet::cabinet_nav(page.lang, path),
     };
-    view.render().unwrap_or_else(|_| {
-        String::from(
-            "<!DOCTYPE html><html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Ошибка</title></head>\
-             <body><p>Внутренняя ошибка. Попробуйте позже.</p></body></html>",
-        )
-    })
+    crate::pages::finish(view)
 }
 
 #[cfg(test)]

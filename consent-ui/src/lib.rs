@@ -9,6 +9,7 @@
 //! Form field names (`tx`, `csrf`, `login`, `password`, `foreign_computer`, `decision`, `confirm`) are
 //! a contract with the server.
 
+mod cabinet;
 mod identity_pages;
 mod lang;
 mod messages;
@@ -27,6 +28,7 @@ mod upstream;
 #[cfg(test)]
 mod tests;
 
+pub use cabinet::{cabinet_nav, render_security_hub};
 pub use identity_pages::{
     IdentityDocumentRow, IdentityFormValues, IdentityPage, LetterRow, render_identity_page,
 };

@@ -34,16 +34,6 @@ pub enum ProfileSection {
 }
 
 impl ProfileSection {
-    const NAV: [ProfileSection; 8] = [
-        ProfileSection::Overview,
-        ProfileSection::Contacts,
-        ProfileSection::Addresses,
-        ProfileSection::Vehicles,
-        ProfileSection::Kids,
-        ProfileSection::Orgs,
-        ProfileSection::History,
-        ProfileSection::Delete,
-    ];
 
     /// The page's path.
     pub fn path(self) -> &'static str {
@@ -185,10 +175,7 @@ struct ProfileView<'a> {
 /// Renders a profile page.
 pub fn render_profile(frame: &ProfileFrame, body: &ProfileBody) -> String {
     let pt = ProfileTexts::get(frame.lang);
-    let nav = ProfileSection::NAV
-        .iter()
-        .map(|s| (s.path(), pt.section_title(*s), *s == frame.section))
-        .collect();
+    let nav = crate::cabinet::cabinet_nav(frame.lang, frame.section.path());
     let mut v = ProfileView {
         lang: frame.lang.code(),
         t: Texts::get(frame.lang),

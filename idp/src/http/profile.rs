@@ -7,6 +7,9 @@
 mod identity_pages;
 mod pages;
 
+/// The signed-in person of a cabinet page, shared with the other cabinet page modules.
+pub(crate) use pages::{Visit, no_store, visit};
+
 use std::net::SocketAddr;
 
 use axum::Router;

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/profile/kids", get(kids_page).post(actions::kids_post))
         .route("/profile/orgs", get(orgs_page).post(actions::orgs_post))
         .route("/profile/history", get(history_page))
+        .route("/profile/security", get(security_hub))
         .route(
             "/profile/delete",
             get(delete_page).post(actions::delete_post),
@@ -104,11 +105,11 @@ pub struct Form {
 }
 
 /// The signed-in person and the page's language and CSRF token.
-pub(super) struct Visit {
-    pub(super) lang: Lang,
-    pub(super) user: User,
-    pub(super) csrf: String,
-    pub(super) set_cookie: Option<HeaderValue>,
+pub(crate) struct Visit {
+    pub(crate) lang: Lang,
+    pub(crate) user: User,
+    pub(crate) csrf: String,
+    pub(crate) set_cookie: Option<HeaderValue>,
 }
 
 /// What a page shows besides its stored data.
@@ -121,7 +122,7 @@ struct Extra<'a> {
 }
 
 /// The signed-in person for a profile page, or the "log in first" page.
-pub(super) async fn visit(
+pub(crate) async fn visit(
     state: &AppState,
     headers: &HeaderMap,
     lang: Option<&str>,
@@ -144,6 +145,20 @@ pub(super) async fn visit(
         csrf,
         set_cookie,
     })
+}
+
+/// GET /profile/security: links to each security setting.
+async fn security_hub(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extract::PageParams(q): extract::PageParams<PageQuery>,
+) -> Response {
+    let v = match visit(&state, &headers, q.lang.as_deref()).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    let html = consent_ui::render_security_hub(v.lang, &v.user.person.full_name());
+    no_store(Html(html).into_response())
 }
 
 async fn show(state: &AppState, headers: &HeaderMap, q: PageQuery, section: S) -> Response {
@@ -304,7 +319,7 @@ fn notice(done: &str, lang: Lang) -> Option<&'static str> {
     })
 }
 
-pub(super) fn no_store(mut resp: Response) -> Response {
+pub(crate) fn no_store(mut resp: Response) -> Response {
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
