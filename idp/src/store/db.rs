@@ -112,6 +112,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "admins",
         include_str!("../../../migrations/sqlite/0010_admins.sql"),
     ),
+    (
+        12,
+        "login_settings_devices",
+        include_str!("../../../migrations/sqlite/0012_login_settings_devices.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -158,6 +163,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "admins",
         include_str!("../../../migrations/postgres/0010_admins.sql"),
+    ),
+    (
+        12,
+        "login_settings_devices",
+        include_str!("../../../migrations/postgres/0012_login_settings_devices.sql"),
     ),
 ];
 
