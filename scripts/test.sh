@@ -27,7 +27,39 @@ ensure_redis() {
   echo "error: Redis is not reachable at 127.0.0.1:6379" >&2; exit 1
 }
 
+# The browser suite (tests/suite/browser.rs) drives Debian's Chromium with playwright-core.
+ensure_browser() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "Chromium is missing; installing Debian's chromium package" >&2
+    if ! { apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; }; then
+      echo "error: cannot install Chromium (apt-get install -y chromium failed); the browser suite needs /usr/bin/chromium" >&2
+      exit 1
+    fi
+  fi
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "error: Node.js 20 and npm are required by the browser suite (tests/browser)" >&2; exit 1
+  fi
+  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    npm ci --no-audit --no-fund --prefix tests/browser || {
+      echo "error: npm ci --prefix tests/browser failed" >&2; exit 1; }
+  fi
+}
+
+# The GOST suite (tests/suite/esia_gost.rs) checks our GOST R 34.10-2012 and Streebog code against
+# the openssl command with Debian's gost engine.
+ensure_gost_engine() {
+  if openssl engine gost >/dev/null 2>&1; then return 0; fi
+  echo "The openssl gost engine is missing; installing Debian's libengine-gost-openssl" >&2
+  if ! { apt-get install -y libengine-gost-openssl || { apt-get update && apt-get install -y libengine-gost-openssl; }; } \
+     || ! openssl engine gost >/dev/null 2>&1; then
+    echo "error: cannot load the openssl gost engine (apt-get install -y libengine-gost-openssl failed); the GOST suite needs it" >&2
+    exit 1
+  fi
+}
+
 ensure_postgres
 ensure_redis
+ensure_gost_engine
+ensure_browser
 
 cargo test --workspace --locked

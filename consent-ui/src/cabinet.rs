@@ -35,7 +35,11 @@ const ITEMS: [Item; 14] = [
     Item("/profile/logins", "История входов", "Login history"),
     Item("/profile/history", "Лента событий", "Event feed"),
     Item("/profile/notifications", "Уведомления", "Notifications"),
-    Item("/profile/delete", "Удаление учётной записи", "Delete the account"),
+    Item(
+        "/profile/delete",
+        "Удаление учётной записи",
+        "Delete the account",
+    ),
 ];
 
 /// The navigation as `(path, label, is_current)`, `current` being the page's path (a
@@ -91,7 +95,10 @@ const SECURITY_LINKS: [SecurityLink; 6] = [
     ),
     SecurityLink(
         "/profile/security/signature",
-        ["Сертификаты электронной подписи", "Electronic signature certificates"],
+        [
+            "Сертификаты электронной подписи",
+            "Electronic signature certificates",
+        ],
         [
             "Сертификаты, которыми вы входили, и вход по электронной подписи.",
             "Certificates you logged in with, and login by electronic signature.",

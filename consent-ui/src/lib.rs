@@ -10,16 +10,20 @@
 //! a contract with the server.
 
 mod cabinet;
+mod cabinet_pages;
 mod identity_pages;
 mod lang;
 mod messages;
 mod outbox;
 mod pages;
+mod passkeys;
+mod permissions;
 mod profile;
 mod profile_texts;
 mod recovery;
 mod registration;
 mod scopes;
+mod security_pages;
 mod signature;
 mod strong_auth;
 mod texts;
@@ -29,6 +33,10 @@ mod upstream;
 mod tests;
 
 pub use cabinet::{cabinet_nav, render_security_hub};
+pub use cabinet_pages::{
+    CabinetFrame, DeviceRow, FeedFilter, FeedRow, LoginRow, NotificationForm, Paging, SessionRow,
+    render_feed, render_logins, render_notifications, render_sessions,
+};
 pub use identity_pages::{
     IdentityDocumentRow, IdentityFormValues, IdentityPage, LetterRow, render_identity_page,
 };
@@ -37,7 +45,13 @@ pub use messages::message;
 pub use outbox::{OutboxPage, OutboxRow, format_utc, render_outbox};
 pub use pages::{
     ConsentPage, ErrorPage, HomePage, LoggedOutPage, LoginPage, LogoutConfirmPage, render_consent,
-    render_error, render_home, render_logged_out, render_login, render_logout_confirm,
+    render_consent_with, render_error, render_home, render_logged_out, render_login,
+    render_logout_confirm,
+};
+pub use passkeys::{PasskeyRow, PasskeysPage, render_passkeys};
+pub use permissions::{
+    ConsentPermission, PermissionHistoryRow, PermissionRow, PermissionsPage, action_label,
+    format_date, purpose_label, render_permissions,
 };
 pub use profile::{
     AddressRow, ContactRow, EmailLinkPage, HistoryRow, KidRow, OrgRow, PendingContact, ProfileBody,
@@ -51,8 +65,16 @@ pub use registration::{
     render_register_password, render_register_sent, render_registered, strength_label,
 };
 pub use scopes::scope_label;
+pub use security_pages::{
+    CertificateRow, SecurityFrame, TwoStepPage, qr_svg, render_security_password,
+    render_security_question, render_security_signature, render_security_two_step,
+    second_factor_name,
+};
 pub use signature::{SignaturePage, render_login_signature};
-pub use strong_auth::{StrongAuthPage, StrongAuthStep, render_strong_auth};
+pub use strong_auth::{
+    LevelTooLowPage, SecondChoice, StrongAuthPage, StrongAuthStep, render_level_too_low,
+    render_strong_auth,
+};
 pub use upstream::{UpstreamMessage, UpstreamPage, render_upstream};
 
 /// The stylesheet, to be served at `/assets/style.css` (`text/css; charset=utf-8`).
@@ -60,3 +82,6 @@ pub const STYLESHEET: &str = include_str!("../assets/style.css");
 
 /// The script, to be served at `/assets/app.js` (`text/javascript; charset=utf-8`).
 pub const SCRIPT: &str = include_str!("../assets/app.js");
+
+/// The passkeys script, served at `/assets/passkeys.js`.
+pub const PASSKEYS_SCRIPT: &str = include_str!("../assets/passkeys.js");

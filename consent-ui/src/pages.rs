@@ -100,6 +100,7 @@ struct ConsentView<'a> {
     other_lang_url: &'a str,
     p: &'a ConsentPage<'a>,
     items: Vec<String>,
+    perm: Option<crate::permissions::PermissionBlock>,
 }
 
 #[derive(Template)]
@@ -158,6 +159,15 @@ pub fn render_login(page: &LoginPage) -> String {
 
 /// Renders the consent page.
 pub fn render_consent(page: &ConsentPage) -> String {
+    render_consent_with(page, None)
+}
+
+/// Renders the consent page with an ESIA permission request: its purposes, actions and
+/// validity are shown beside the data items.
+pub fn render_consent_with(
+    page: &ConsentPage,
+    permission: Option<&crate::ConsentPermission>,
+) -> String {
     let t = Texts::get(page.lang);
     let mut items: Vec<String> = Vec::with_capacity(page.scopes.len());
     for label in page.scopes.iter().filter_map(|s| scope_label(s, page.lang)) {
@@ -172,6 +182,7 @@ pub fn render_consent(page: &ConsentPage) -> String {
         other_lang_url: safe_href(page.other_lang_url),
         p: page,
         items,
+        perm: permission.map(|x| crate::permissions::block(x, page.lang)),
     })
 }
 

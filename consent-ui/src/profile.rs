@@ -34,7 +34,6 @@ pub enum ProfileSection {
 }
 
 impl ProfileSection {
-
     /// The page's path.
     pub fn path(self) -> &'static str {
         match self {

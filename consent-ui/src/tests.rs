@@ -148,7 +148,7 @@ fn login_form_contract() {
     assert!(html.contains("<input type=\"hidden\" name=\"tx\" value=\"tx-123\">"));
     assert!(html.contains("<input type=\"hidden\" name=\"csrf\" value=\"csrf-456\">"));
     assert!(html.contains("name=\"login\" type=\"text\" value=\"+79001234567\""));
-    assert!(html.contains("autocomplete=\"username\""));
+    assert!(html.contains("autocomplete=\"username webauthn\""));
     assert!(html.contains("name=\"password\" type=\"password\""));
     assert!(html.contains("autocomplete=\"current-password\""));
     assert!(html.contains("name=\"foreign_computer\" type=\"checkbox\" value=\"1\""));

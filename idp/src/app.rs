@@ -150,6 +150,12 @@ fn spawn_upkeep(state: AppState) {
             {
                 tracing::warn!(error = %e, "purging expired rows failed");
             }
+            if tick.is_multiple_of(20)
+                && let Some(state) = AppState::upgrade(&weak)
+                && let Err(e) = crate::domain::login_history::purge(&state).await
+            {
+                tracing::warn!(error = %e, "purging old login history failed");
+            }
         }
     });
 }

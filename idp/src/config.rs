@@ -34,6 +34,75 @@ pub struct Config {
     pub upstream: Vec<UpstreamConfig>,
     #[serde(default)]
     pub signature: SignatureConfig,
+    #[serde(default)]
+    pub webauthn: WebauthnConfig,
+}
+
+/// WebAuthn passkeys (`[webauthn]`, see docs/passkeys.md). Empty values are derived from
+/// `server.issuer`: its host as the RP ID and its origin as the only origin; an issuer on an
+/// IP address (the `idp dev` default) gives RP ID `localhost` and origin
+/// `http://localhost:PORT`, because an RP ID cannot be an IP address.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebauthnConfig {
+    /// The relying party id passkeys are bound to (a domain; changing it orphans them).
+    pub rp_id: Option<String>,
+    /// The name authenticators may show; default "Госуслуги".
+    pub rp_name: Option<String>,
+    /// Origins allowed in client data, e.g. `https://esia.example.ru`.
+    pub origins: Vec<String>,
+}
+
+impl WebauthnConfig {
+    /// The RP ID, the RP name and the allowed origins in effect for `issuer`.
+    pub fn effective(&self, issuer: &str) -> (String, String, Vec<String>) {
+        let parsed = url::Url::parse(issuer).ok();
+        let host = parsed.as_ref().and_then(|u| u.host()).map(|h| match h {
+            url::Host::Domain(d) => d.to_string(),
+            url::Host::Ipv4(_) | url::Host::Ipv6(_) => "localhost".to_string(),
+        });
+        let rp_id = self
+            .rp_id
+            .clone()
+            .or(host)
+            .unwrap_or_else(|| "localhost".into());
+        let origins = if self.origins.is_empty() {
+            match &parsed {
+                Some(u) if u.host().is_some_and(|h| !matches!(h, url::Host::Domain(_))) => {
+                    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+                    vec![format!("{}://localhost{port}", u.scheme())]
+                }
+                Some(u) => vec![u.origin().ascii_serialization()],
+                None => Vec::new(),
+            }
+        } else {
+            self.origins.clone()
+        };
+        let name = self.rp_name.clone().unwrap_or_else(|| "Госуслуги".into());
+        (rp_id, name, origins)
+    }
+
+    /// Configuration mistakes: an origin that is not a URL or not on the RP ID's domain.
+    fn problems(&self, issuer: &str) -> Vec<String> {
+        let (rp_id, _, origins) = self.effective(issuer);
+        let mut problems = Vec::new();
+        for o in &origins {
+            match url::Url::parse(o) {
+                Ok(u) => {
+                    let on_domain = u
+                        .domain()
+                        .is_some_and(|d| d == rp_id || d.ends_with(&format!(".{rp_id}")));
+                    if !on_domain {
+                        problems.push(format!(
+                            "webauthn.origins: {o} is not on the domain of webauthn.rp_id {rp_id}"
+                        ));
+                    }
+                }
+                Err(e) => problems.push(format!("webauthn.origins: {o} is not a URL: {e}")),
+            }
+        }
+        problems
+    }
 }
 
 /// Login by electronic signature (CMS detached signatures, `/login/signature`).
@@ -270,6 +339,8 @@ pub struct LoginConfig {
     /// did it are counted apart from everyone else's for this long, so strangers' failures
     /// cannot lock the owner out again.
     pub unlock_shield_secs: i64,
+    /// Login history (successes and failures) is kept this many days, then purged.
+    pub login_history_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
@@ -344,6 +415,7 @@ impl Default for LoginConfig {
             lockout_base_secs: 30,
             max_failures_per_address: 50,
             unlock_shield_secs: 7 * 86_400,
+            login_history_days: 180,
         }
     }
 }
@@ -419,6 +491,7 @@ impl Config {
             },
             upstream: Vec::new(),
             signature: SignatureConfig::dev(),
+            webauthn: WebauthnConfig::default(),
         }
     }
 
@@ -441,6 +514,7 @@ impl Config {
             }
             Err(e) => problems.push(format!("server.issuer is not a URL: {e}")),
         }
+        problems.extend(self.webauthn.problems(&self.server.issuer));
         if !(self.database.url.starts_with("sqlite:")
             || self.database.url.starts_with("postgres:")
             || self.database.url.starts_with("postgresql:"))
@@ -484,6 +558,7 @@ impl Config {
                 self.login.max_failures_per_address,
             ),
             ("login.unlock_shield_secs", self.login.unlock_shield_secs),
+            ("login.login_history_days", self.login.login_history_days),
         ] {
             if v <= 0 {
                 problems.push(format!("{name} must be positive"));

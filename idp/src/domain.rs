@@ -1,6 +1,7 @@
 //! What happens on each flow: login identifiers, the key ring, token minting, SSO sessions,
 //! the authorization decision, logout with back-channel notices, clients and demo data.
 
+pub mod assurance;
 pub mod authorization;
 pub mod backchannel;
 pub mod clients;
@@ -12,9 +13,12 @@ pub mod jobs;
 pub mod keyring;
 pub mod lockout;
 pub mod login;
+pub mod login_history;
 pub mod messages;
 pub mod mfa;
+pub mod passkeys;
 pub mod password_policy;
+pub mod permissions;
 pub mod profile;
 pub mod recovery;
 pub mod registration;
@@ -23,4 +27,5 @@ pub mod signature;
 pub mod tokens;
 pub mod totp;
 pub mod upstream;
+pub mod user_agent;
 pub mod verification;

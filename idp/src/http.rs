@@ -5,10 +5,12 @@ mod api;
 mod api_security;
 mod api_totp;
 mod authorize;
+mod cabinet_sessions;
 mod client_auth;
 mod consent;
 mod cookies;
 mod dev_outbox;
+mod devices;
 mod discovery;
 pub mod errors;
 mod extract;
@@ -19,11 +21,14 @@ mod introspect;
 mod login;
 mod logout;
 mod operator;
+mod passkeys;
+mod permissions;
 mod profile;
 mod recovery;
 mod registration;
 mod revoke;
 mod security;
+mod security_pages;
 pub(crate) mod session_start;
 mod signature;
 mod strong_auth;
@@ -59,7 +64,14 @@ pub fn router(state: AppState) -> Router {
             get(signature::page).post(signature::submit),
         )
         .route("/login/code/verify", post(strong_auth::verify))
-        .route("/login/second", post(strong_auth::second))
+        .route(
+            "/login/second",
+            get(strong_auth::step_up).post(strong_auth::second),
+        )
+        .route(
+            "/login/level",
+            get(strong_auth::level_page).post(strong_auth::level_back),
+        )
         .route(
             "/api/security/totp",
             post(api_totp::enrol).delete(api_totp::disable),
@@ -110,7 +122,11 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(operator::routes())
         .merge(profile::routes())
+        .merge(cabinet_sessions::routes())
+        .merge(security_pages::routes())
+        .merge(permissions::routes())
         .merge(upstream::routes())
+        .merge(passkeys::routes())
         .fallback(home::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(security::headers))

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod esia;
 pub mod http;
 pub mod jose;
 pub mod protocol;

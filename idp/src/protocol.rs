@@ -8,6 +8,7 @@ pub mod claims;
 pub mod client;
 pub mod doc_claims;
 pub mod error;
+pub mod permissions;
 pub mod pkce;
 pub mod scope;
 pub mod token_request;

@@ -86,7 +86,8 @@ async fn tax_site_whole_flow_with_both_logouts() {
     // Step-up: the tax certificate needs a confirmed account; Петров's is standard.
     let section = browser.get(&site.url("/protected")).await;
     assert!(section.is("step-up"), "{section}");
-    let raise = browser.get(&site.url("/login?level=confirmed")).await;
+    let explained = browser.get(&site.url("/login?level=confirmed")).await;
+    let raise = browser.leave_level_page(&explained).await;
     assert!(raise.is("level-too-low") && raise.status == 403, "{raise}");
     assert!(raise.html.contains("Недостаточный уровень учётной записи"));
     assert!(
@@ -194,7 +195,8 @@ async fn pension_site_levels_and_every_error_page() {
         "the site shows what it sends"
     );
     let form = standard.get(authorize.as_str()).await;
-    let refused = standard.log_in(&form, STANDARD).await;
+    let explained = standard.log_in(&form, STANDARD).await;
+    let refused = standard.leave_level_page(&explained).await;
     assert!(
         refused.is("level-too-low") && refused.status == 403,
         "{refused}"

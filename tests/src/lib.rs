@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod oidc;
+pub mod webauthn;
 
 use std::path::PathBuf;
 use std::sync::Arc;

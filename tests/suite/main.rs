@@ -23,14 +23,21 @@ macro_rules! on_both_backends {
 }
 
 mod admin_api;
+mod assurance;
 mod authorize;
+mod browser;
+mod cabinet;
+mod esia_gost;
 mod identity_pages;
 mod messages;
 mod oidc_flow;
+mod passkeys;
+mod permissions;
 mod profile;
 mod recovery;
 mod registration;
 mod robustness;
+mod security_pages;
 mod signature;
 mod store;
 mod strong_auth;

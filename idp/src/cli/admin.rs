@@ -65,6 +65,10 @@ pub enum ClientsAction {
         /// ES256 (default) or RS256.
         #[arg(long)]
         access_token_alg: Option<String>,
+        /// Requirements on every login: any (default), mfa, standard, confirmed, or
+        /// several ("mfa confirmed").
+        #[arg(long)]
+        auth_policy: Option<String>,
     },
     List,
     Show {
@@ -174,6 +178,7 @@ pub async fn clients(state: &AppState, action: ClientsAction) -> Result<(), Stri
             grant_types,
             id_token_alg,
             access_token_alg,
+            auth_policy,
         } => {
             let alg = |v: Option<String>| {
                 v.map(|a| Alg::parse(&a).ok_or(format!("unknown algorithm {a} (RS256 or ES256)")))
@@ -196,6 +201,7 @@ pub async fn clients(state: &AppState, action: ClientsAction) -> Result<(), Stri
                 jwks_uri,
                 id_token_alg: alg(id_token_alg)?,
                 access_token_alg: alg(access_token_alg)?,
+                auth_policy,
             };
             let (client, secret) = register_in(state, spec).await.map_err(|e| e.to_string())?;
             println!(
@@ -231,6 +237,7 @@ pub async fn clients(state: &AppState, action: ClientsAction) -> Result<(), Stri
                 "jwks": c.jwks,
                 "id_token_signed_response_alg": c.id_token_alg.as_str(),
                 "access_token_signed_response_alg": c.access_token_alg.as_str(),
+                "auth_policy": c.auth_policy.as_string(),
             });
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }

@@ -3,10 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::assurance;
 use crate::app::AppState;
 use crate::cache::CacheError;
 use crate::crypto::{random_token, sha256_hex};
-use crate::protocol::acr::{self, AcrOutcome};
+use crate::protocol::acr::{self, AcrOutcome, Level};
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::protocol::pkce::CodeChallenge;
 use crate::protocol::{ErrorCode, OAuthError};
@@ -25,6 +26,21 @@ pub struct AuthTx {
     pub authenticated_at: Option<i64>,
     /// Set when the person allowed the requested data inside this transaction.
     pub consented: bool,
+    /// A forced re-authentication (`prompt=login`, `max_age`) of a session whose strongest
+    /// method was this (`ds`, `hwk`, `mfa`): the new login must be as strong.
+    #[serde(default)]
+    pub reauth: Option<String>,
+    /// Set when the account level is below what the request or the client needs: the
+    /// transaction ends with `unmet_authentication_requirements`.
+    #[serde(default)]
+    pub too_low: Option<TooLow>,
+}
+
+/// The account level against the level a request or client needs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TooLow {
+    pub level: String,
+    pub wanted: String,
 }
 
 /// An authorization code's payload, kept under `code:{sha256(code)}` for at most 60 s.
@@ -45,8 +61,13 @@ pub struct CodeGrant {
 }
 
 pub enum Step {
+    /// A login (with the strongest method of the session it replaces: `tx.reauth`).
     Login,
     Consent,
+    /// The session is fine but a second factor is missing: ask only for it.
+    StepUp,
+    /// The account level is too low: explain (`tx.too_low`), then the error to the client.
+    LevelTooLow,
     /// Redirect the browser here (a code or an error for the client).
     Redirect(String),
 }
@@ -67,6 +88,8 @@ impl AuthTx {
             redirect_uri_explicit,
             authenticated_at: None,
             consented: false,
+            reauth: None,
+            too_low: None,
         }
     }
 
@@ -104,6 +127,19 @@ impl AuthTx {
             self.request.state.as_deref(),
             &state.issuer,
         )
+    }
+
+    /// The redirect that ends a transaction whose account level is too low.
+    pub fn too_low_redirect(&self, state: &AppState) -> Option<String> {
+        let t = self.too_low.as_ref()?;
+        let e = OAuthError::new(
+            ErrorCode::UnmetAuthenticationRequirements,
+            format!(
+                "the account level is {}, the client requires {}",
+                t.level, t.wanted
+            ),
+        );
+        Some(self.error_redirect(state, &e))
     }
 
     pub fn error_redirect(&self, state: &AppState, error: &OAuthError) -> String {
@@ -145,6 +181,12 @@ pub async fn proceed(
     session: Option<&(Session, User)>,
 ) -> Result<Step, FlowError> {
     let now = state.clock.now();
+    let policy = state
+        .clients
+        .get(&state.db, &tx.request.client_id)
+        .await?
+        .map(|c| c.auth_policy)
+        .unwrap_or_default();
     let req = &tx.request;
     let session = session.filter(|(s, _)| hint_matches(state, req, s));
     let fresh = tx.authenticated_at.is_some();
@@ -164,29 +206,63 @@ pub async fn proceed(
                 &OAuthError::new(ErrorCode::LoginRequired, "the user is not logged in"),
             )));
         }
+        if let Some((s, _)) = session
+            && !fresh
+        {
+            tx.reauth = assurance::reauth_method(&s.amr).map(str::to_owned);
+        }
         return Ok(Step::Login);
     }
     let Some((session, user)) = session else {
         return Ok(Step::Login);
     };
-    let acr_value = match acr::evaluate(&req.acr_values, user.level) {
-        AcrOutcome::Unconstrained => user.level.acr(),
-        AcrOutcome::Satisfied(v) => v,
-        AcrOutcome::TooLow { wanted } => {
-            let e = OAuthError::new(
-                ErrorCode::UnmetAuthenticationRequirements,
-                format!(
-                    "the account level is {}, the client requires {}",
-                    user.level.as_str(),
-                    wanted.as_str()
-                ),
-            );
-            return Ok(Step::Redirect(tx.error_redirect(state, &e)));
+    let outcome = acr::evaluate(&req.acr_values, user.level);
+    if let Some(wanted) = level_shortfall(&req.acr_values, &policy, user.level) {
+        let prompt_none = req.prompt.none;
+        tx.too_low = Some(TooLow {
+            level: user.level.as_str().to_owned(),
+            wanted: wanted.as_str().to_owned(),
+        });
+        if prompt_none {
+            let url = tx.too_low_redirect(state).unwrap_or_default();
+            tx.finish(state).await?;
+            return Ok(Step::Redirect(url));
         }
+        return Ok(Step::LevelTooLow);
+    }
+    let strength = assurance::required(&req.acr_values, &policy, tx.reauth.is_some());
+    if !assurance::meets(strength, &session.amr) {
+        if req.prompt.none {
+            return Ok(Step::Redirect(tx.error_redirect(
+                state,
+                &OAuthError::new(
+                    ErrorCode::InteractionRequired,
+                    "a second factor is required",
+                ),
+            )));
+        }
+        return Ok(Step::StepUp);
+    }
+    let best_level = match outcome {
+        AcrOutcome::Satisfied(v) => Some(v),
+        _ => None,
     };
+    let acr_value = assurance::choose_acr(
+        &req.acr_values,
+        best_level,
+        user.level,
+        assurance::has_mfa(&session.amr),
+    );
     let requested = req.scopes().filter(|s| s != "openid");
     if !tx.consented && !requested.is_empty() {
-        let granted = consents::granted(&state.db, &user.id, &req.client_id, now).await?;
+        let granted = consents::granted_for(
+            &state.db,
+            &user.id,
+            &req.client_id,
+            req.permissions.as_ref(),
+            now,
+        )
+        .await?;
         if req.prompt.consent || !requested.is_subset(&granted) {
             if req.prompt.none {
                 return Ok(Step::Redirect(tx.error_redirect(
@@ -200,6 +276,25 @@ pub async fn proceed(
     let code = issue_code(state, tx, session, user, acr_value).await?;
     tx.finish(state).await?;
     Ok(Step::Redirect(tx.redirect_with(state, &[("code", &code)])))
+}
+
+/// The level the request (`acr_values`) or the client's policy needs when the account's
+/// `level` is below it.
+pub fn level_shortfall(
+    acr_values: &[String],
+    policy: &assurance::Policy,
+    level: Level,
+) -> Option<Level> {
+    let mut wanted = match acr::evaluate(acr_values, level) {
+        AcrOutcome::TooLow { wanted } => Some(wanted),
+        _ => None,
+    };
+    if let Some(min) = policy.min_level
+        && level < min
+    {
+        wanted = Some(wanted.map_or(min, |w| w.max(min)));
+    }
+    wanted
 }
 
 /// With `id_token_hint`, the session counts only if it belongs to the hinted subject.

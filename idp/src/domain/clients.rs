@@ -2,6 +2,7 @@
 
 use crate::app::AppState;
 use crate::crypto::{ServerSecrets, random_token};
+use crate::domain::assurance::Policy;
 use crate::jose::Alg;
 use crate::protocol::client::{AuthMethod, Client};
 use crate::protocol::scope::ScopeSet;
@@ -24,6 +25,8 @@ pub struct ClientSpec {
     pub jwks_uri: Option<String>,
     pub id_token_alg: Option<Alg>,
     pub access_token_alg: Option<Alg>,
+    /// `auth_policy`: `any` (default), `mfa`, a minimum level, or both (`mfa confirmed`).
+    pub auth_policy: Option<String>,
 }
 
 /// Validates and stores a client. Returns it with the secret in clear (shown once).
@@ -70,6 +73,13 @@ pub async fn register(
     if spec.public && spec.secret.is_some() {
         problems.push("a public client has no secret".into());
     }
+    let auth_policy = match Policy::parse(spec.auth_policy.as_deref().unwrap_or("")) {
+        Ok(p) => p,
+        Err(e) => {
+            problems.push(e);
+            Policy::default()
+        }
+    };
     if !problems.is_empty() {
         return Err(RegisterError::Invalid(problems.join("; ")));
     }
@@ -106,6 +116,7 @@ pub async fn register(
         id_token_alg: spec.id_token_alg.unwrap_or(Alg::RS256),
         access_token_alg: spec.access_token_alg.unwrap_or(Alg::ES256),
         created_at: now,
+        auth_policy,
     };
     clients::create(db, &client).await.map_err(|e| match e {
         StoreError::Conflict(_) => {

@@ -61,11 +61,23 @@ pub async fn check_password_from(
         addr,
     )
     .await?;
+    let ip = addr.map(|a| a.to_string());
     if counters.locked(state).await? {
+        if let Some(u) = &user {
+            super::login_history::failed(state, &u.id, "pwd", "locked", None, ip.as_deref()).await;
+        }
         return Err(LoginError::Locked);
     }
     match user {
-        Some(u) => verify_counted(state, u, password, &counters).await,
+        Some(u) => {
+            let id = u.id.clone();
+            let outcome = verify_counted(state, u, password, &counters).await;
+            if matches!(outcome, Err(LoginError::Failed)) {
+                let reason = "wrong_password";
+                super::login_history::failed(state, &id, "pwd", reason, None, ip.as_deref()).await;
+            }
+            outcome
+        }
         None => {
             // The same work as a known login: a dummy hash, a counted failure.
             let _ = verify(state, None, password).await;

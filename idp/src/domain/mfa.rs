@@ -222,7 +222,37 @@ pub async fn put_pending(state: &AppState, p: &Pending) -> Result<String, CacheE
         .cache
         .put_json(&format!("mfa:pending:{id}"), p, PENDING_TTL)
         .await?;
+    // The transaction's newest pending login: a signature given on the signature page of
+    // that transaction completes it (the signature as a second factor).
+    state
+        .cache
+        .put(
+            &format!("mfa:pending-tx:{}", p.tx),
+            id.as_bytes(),
+            PENDING_TTL,
+        )
+        .await?;
     Ok(id)
+}
+
+/// The pending login of transaction `tx` in this browser, with its id.
+pub async fn pending_for_tx(
+    state: &AppState,
+    tx: &str,
+    csrf_cookie: Option<&str>,
+) -> Result<Option<(String, Pending)>, CacheError> {
+    let Some(id) = state
+        .cache
+        .get(&format!("mfa:pending-tx:{tx}"))
+        .await?
+        .and_then(|b| String::from_utf8(b).ok())
+    else {
+        return Ok(None);
+    };
+    Ok(get_pending(state, &id, csrf_cookie)
+        .await?
+        .filter(|p| p.tx == tx)
+        .map(|p| (id, p)))
 }
 
 /// The pending first factor `id`, if it is alive and belongs to this browser.
@@ -262,8 +292,13 @@ pub fn browser_binding(csrf_cookie: &str) -> String {
 
 /// The session's `amr` after a second factor: the first factor's methods, `otp`, `mfa`.
 pub fn combined_amr(first: &[String]) -> Vec<String> {
+    combined_amr_with(first, "otp")
+}
+
+/// The session's `amr` after the second factor `method` (`otp`, `sms`, `hwk`, `ds`).
+pub fn combined_amr_with(first: &[String], method: &str) -> Vec<String> {
     let mut amr = first.to_vec();
-    for m in ["otp", "mfa"] {
+    for m in [method, "mfa"] {
         if !amr.iter().any(|a| a == m) {
             amr.push(m.to_string());
         }

@@ -156,6 +156,26 @@ pub struct Signer {
     pub serial: String,
     /// `rsa` or `ec-p256`.
     pub key: &'static str,
+    /// The certificate's subject and issuer (RFC 4514 strings) and validity (Unix seconds).
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+impl Signer {
+    /// The certificate as the cabinet lists it (`store::signature_certs`).
+    pub fn certificate(&self) -> crate::store::signature_certs::SignatureCertificate {
+        crate::store::signature_certs::SignatureCertificate {
+            subject: self.subject.clone(),
+            issuer: self.issuer.clone(),
+            serial: self.serial.clone(),
+            not_before: self.not_before,
+            not_after: self.not_after,
+            first_used_at: 0,
+            last_used_at: 0,
+        }
+    }
 }
 
 /// Trust anchors (root certificates of the certification centres) and their CRLs.
@@ -465,6 +485,7 @@ fn signer_matches(si: &SignerInfo, cert: &Certificate) -> bool {
 
 fn signer_of(cert: &Certificate, key: &'static str) -> Signer {
     let subject = cert.tbs_certificate().subject();
+    let validity = cert.tbs_certificate().validity();
     let digits = |s: String| {
         let d: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
         (!d.is_empty()).then_some(d)
@@ -476,6 +497,10 @@ fn signer_of(cert: &Certificate, key: &'static str) -> Signer {
         email: name_attr(subject, OID_EMAIL).map(|e| e.trim().to_lowercase()),
         serial: hex(cert.tbs_certificate().serial_number().as_bytes()),
         key,
+        subject: subject.to_string(),
+        issuer: cert.tbs_certificate().issuer().to_string(),
+        not_before: validity.not_before.to_unix_duration().as_secs() as i64,
+        not_after: validity.not_after.to_unix_duration().as_secs() as i64,
     }
 }
 
@@ -606,6 +631,13 @@ pub async fn authenticate(
             Err(e) => tracing::info!(error = %e, "signature did not confirm the account"),
         }
     }
+    crate::store::signature_certs::record_use(
+        &state.db,
+        &user.id,
+        &signer.certificate(),
+        state.clock.now(),
+    )
+    .await?;
     Ok((user, signer))
 }
 

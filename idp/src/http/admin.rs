@@ -73,6 +73,8 @@ struct RegisterBody {
     grant_types: Vec<String>,
     id_token_signed_response_alg: Option<String>,
     access_token_signed_response_alg: Option<String>,
+    /// `any` (default), `mfa`, `standard`, `confirmed`, or several (`mfa confirmed`).
+    auth_policy: Option<String>,
 }
 
 impl RegisterBody {
@@ -128,6 +130,7 @@ impl RegisterBody {
                 "access_token_signed_response_alg",
                 self.access_token_signed_response_alg,
             )?,
+            auth_policy: self.auth_policy,
         })
     }
 }
@@ -148,6 +151,7 @@ fn describe(c: &Client) -> Value {
         "id_token_signed_response_alg": c.id_token_alg.as_str(),
         "access_token_signed_response_alg": c.access_token_alg.as_str(),
         "created_at": c.created_at,
+        "auth_policy": c.auth_policy.as_string(),
     })
 }
 

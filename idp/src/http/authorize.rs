@@ -90,8 +90,16 @@ pub async fn continue_flow(
     };
     let target = match step {
         Step::Redirect(url) => return Redirect::to(&url).into_response(),
+        // A forced re-authentication asks first for the strongest method the session used:
+        // a signature goes to the signature page; a passkey and two steps start at the
+        // login page (which offers the passkey), and the second step is then required.
+        Step::Login if tx.reauth.as_deref() == Some("ds") => {
+            format!("/login/signature?tx={}", tx.id)
+        }
         Step::Login => format!("/login?tx={}", tx.id),
         Step::Consent => format!("/consent?tx={}", tx.id),
+        Step::StepUp => format!("/login/second?tx={}", tx.id),
+        Step::LevelTooLow => format!("/login/level?tx={}", tx.id),
     };
     if let Err(e) = tx.save(state).await {
         return PageError::from(e).into_response();

@@ -1,5 +1,6 @@
 //! The consent page: the relying party by name and each requested data item in plain words,
-//! with allow and deny. An allowed consent is remembered per user, client and scope set.
+//! with allow and deny; for an ESIA permission request also its purposes, actions and
+//! validity. An allowed consent is remembered per user and client (`domain::permissions`).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -11,9 +12,8 @@ use super::errors::PageError;
 use super::{cookies, extract};
 use crate::app::AppState;
 use crate::domain::authorization::AuthTx;
-use crate::domain::login;
+use crate::domain::{login, permissions};
 use crate::protocol::{ErrorCode, OAuthError};
-use crate::store::consents;
 
 #[derive(Deserialize)]
 pub struct PageQuery {
@@ -57,7 +57,20 @@ pub async fn page(
     let scopes = tx.request.scopes().to_vec();
     let other = format!("/consent?tx={}&lang={}", tx.id, lang.other().code());
     let name = user.person.full_name();
-    let html = consent_ui::render_consent(&consent_ui::ConsentPage {
+    let permission = tx.request.permissions.as_ref().map(|p| {
+        let minutes = p.validity_seconds() / 60;
+        (p.purposes(), p.actions(), minutes)
+    });
+    let permission =
+        permission.as_ref().map(
+            |(purposes, actions, minutes)| consent_ui::ConsentPermission {
+                purposes,
+                actions,
+                expire_minutes: *minutes,
+                until: state.clock.now() + minutes * 60,
+            },
+        );
+    let page = consent_ui::ConsentPage {
         lang,
         action: "/consent",
         tx: &tx.id,
@@ -66,7 +79,8 @@ pub async fn page(
         scopes: &scopes,
         user_display_name: &name,
         other_lang_url: &other,
-    });
+    };
+    let html = consent_ui::render_consent_with(&page, permission.as_ref());
     let mut resp = Html(html).into_response();
     if let Some(c) = set_cookie {
         resp.headers_mut().append(header::SET_COOKIE, c);
@@ -102,15 +116,12 @@ pub async fn submit(
         );
         return Ok(Redirect::to(&url).into_response());
     }
-    let scopes = tx.request.scopes().filter(|s| s != "openid");
-    consents::grant(
-        &state.db,
-        &session.1.id,
-        &tx.request.client_id,
-        &scopes,
-        state.clock.now(),
-    )
-    .await?;
+    let client_name = state
+        .clients
+        .get(&state.db, &tx.request.client_id)
+        .await?
+        .map_or_else(|| tx.request.client_id.clone(), |c| c.name.clone());
+    permissions::grant(&state, &session.1.id, &client_name, &tx.request).await?;
     tx.consented = true;
     Ok(continue_flow(&state, &mut tx, Some(&session), lang).await)
 }

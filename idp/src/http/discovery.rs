@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::domain::assurance;
 use crate::protocol::acr::Level;
 use crate::protocol::scope::{ESIA_SCOPES, OIDC_SCOPES};
 
@@ -38,7 +39,8 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
             "email", "email_verified", "phone_number", "phone_number_verified", "birthplace", "snils", "inn", "account_level",
             "address", "contacts", "addresses", "vehicles", "kids", "usr_org", "organizations"
         ],
-        "acr_values_supported": Level::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
+        "acr_values_supported": Level::ALL.iter().map(|l| l.acr()).chain([assurance::ACR_MFA]).collect::<Vec<_>>(),
+        "amr_values_supported": assurance::AMR_VALUES,
         "prompt_values_supported": ["none", "login", "consent"],
         "display_values_supported": ["page", "popup", "touch", "wap"],
         "ui_locales_supported": ["ru", "en"],

@@ -10,7 +10,7 @@ use consent_ui::Lang;
 use serde::Deserialize;
 
 use super::errors::PageError;
-use super::session_start::{self, load_tx};
+use super::session_start::load_tx;
 use super::{cookies, extract};
 use crate::app::AppState;
 use crate::domain::authorization::AuthTx;
@@ -68,6 +68,10 @@ pub async fn submit(
         form.lang.as_deref(),
         tx.request.ui_locales.as_deref(),
     );
+    // A transaction that ended with "account level too low" only returns to the client.
+    if let Some(resp) = super::strong_auth::ended(&state, &tx).await? {
+        return Ok(resp);
+    }
     if !cookies::csrf_ok(&state, &headers, &form.csrf) {
         return Ok(render(
             &state,
@@ -116,28 +120,12 @@ pub async fn submit(
         Err(LoginError::Store(e)) => return Err(PageError::from(e)),
         Err(LoginError::Cache(e)) => return Err(PageError::from(e)),
     };
-    if crate::store::totp::confirmed(&state.db, &user.id).await? {
-        // Two-step login: the session opens only after the second factor.
-        let amr = vec!["pwd".to_string()];
-        let persistent = form.foreign_computer.is_none();
-        return super::strong_auth::first_factor_done(
-            &state, &headers, peer, &mut tx, &user, amr, persistent, lang,
-        )
-        .await;
-    }
+    // The second step, when the request, the client or the account asks for it, comes
+    // before the session opens (strong_auth::first_factor_done).
+    let amr = vec!["pwd".to_string()];
     let persistent = form.foreign_computer.is_none();
-    let origin = session_start::Origin {
-        headers: &headers,
-        peer,
-    };
-    session_start::open_and_continue(
-        &state,
-        &origin,
-        &mut tx,
-        &user,
-        &["pwd".to_string()],
-        persistent,
-        lang,
+    super::strong_auth::first_factor_done(
+        &state, &headers, peer, &mut tx, &user, amr, persistent, lang,
     )
     .await
 }

@@ -55,6 +55,7 @@ pub async fn open(
         Some(&ip),
     )
     .await?;
+    crate::domain::login_history::succeeded(state, user, amr, user_agent, Some(&ip)).await;
     let max_age = persistent.then_some(state.config.session.absolute_ttl);
     Ok((
         session,
@@ -62,7 +63,8 @@ pub async fn open(
     ))
 }
 
-/// Opens the session and continues the authorization transaction `tx`.
+/// Opens the session, remembers the device (unless "Чужой компьютер") and continues the
+/// authorization transaction `tx`.
 pub async fn open_and_continue(
     state: &AppState,
     origin: &Origin<'_>,
@@ -76,6 +78,10 @@ pub async fn open_and_continue(
     tx.authenticated_at = Some(session.auth_time);
     let mut resp = continue_flow(state, tx, Some(&(session, user.clone())), lang).await;
     resp.headers_mut().append(header::SET_COOKIE, cookie);
+    let device = super::devices::remember(state, origin.headers, origin.peer, &user.id, persistent);
+    if let Some(c) = device.await? {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
     Ok(resp)
 }
 

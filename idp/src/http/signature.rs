@@ -12,10 +12,11 @@ use consent_ui::Lang;
 use serde::Deserialize;
 
 use super::errors::PageError;
-use super::session_start::{self, load_tx};
+use super::session_start::load_tx;
 use super::{cookies, extract};
 use crate::app::AppState;
 use crate::domain::authorization::AuthTx;
+use crate::domain::mfa;
 use crate::domain::signature::{self, SignatureError, SignatureLoginError};
 use crate::store::events;
 
@@ -116,12 +117,23 @@ pub async fn submit(
         state.clock.now(),
     )
     .await?;
-    let origin = session_start::Origin {
-        headers: &headers,
-        peer,
+    // A pending two-step login (or step-up) of the same person in this browser: the
+    // signature is its second factor. Anyone else's signature is a login of its own.
+    let browser = cookies::read(&headers, cookies::CSRF);
+    let pending = mfa::pending_for_tx(&state, &tx.id, browser.as_deref())
+        .await?
+        .filter(|(_, p)| p.user_id == user.id);
+    let (amr, persistent) = match pending {
+        Some((id, p)) => {
+            mfa::drop_pending(&state, &id).await?;
+            (mfa::combined_amr_with(&p.amr, signature::AMR), p.persistent)
+        }
+        None => (vec![signature::AMR.to_string()], true),
     };
-    let amr = vec![signature::AMR.to_string()];
-    session_start::open_and_continue(&state, &origin, &mut tx, &user, &amr, true, lang).await
+    super::strong_auth::complete_login(
+        &state, &headers, peer, &mut tx, &user, &amr, persistent, lang,
+    )
+    .await
 }
 
 fn parse(headers: &HeaderMap, body: &[u8]) -> Option<SignatureForm> {

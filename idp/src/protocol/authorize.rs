@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::{ErrorCode, OAuthError};
+use super::permissions::{self, Permissions};
 use super::pkce::CodeChallenge;
 use super::scope::{self, ScopeSet};
 
@@ -30,6 +31,8 @@ pub struct UnverifiedAuthorizationRequest {
     pub claims_locales: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
+    /// ESIA-style permission request (base64url JSON), see [`super::permissions`].
+    pub permissions: Option<String>,
 }
 
 /// `prompt` as flags.
@@ -55,6 +58,9 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     pub ui_locales: Option<String>,
     pub acr_values: Vec<String>,
+    /// The parsed `permissions` parameter: purposes, actions and validity of the consent.
+    #[serde(default)]
+    pub permissions: Option<Permissions>,
 }
 
 /// Where an authorization error goes.
@@ -166,6 +172,13 @@ pub fn validate(
             )
         })?),
     };
+    let permissions = match raw.permissions.as_deref() {
+        None | Some("") => None,
+        Some(p) => Some(
+            permissions::parse(p, &known.filter(|s| s != "openid"))
+                .map_err(|d| fail(ErrorCode::InvalidRequest, d))?,
+        ),
+    };
     let acr_values = raw
         .acr_values
         .as_deref()
@@ -187,6 +200,7 @@ pub fn validate(
         login_hint: raw.login_hint.filter(|s| !s.is_empty()),
         ui_locales: raw.ui_locales,
         acr_values,
+        permissions,
     })
 }
 
@@ -235,6 +249,7 @@ mod tests {
             id_token_alg: Alg::RS256,
             access_token_alg: Alg::ES256,
             created_at: 0,
+            auth_policy: Default::default(),
         }
     }
 
@@ -365,6 +380,37 @@ mod tests {
                 &c
             )),
             ErrorCode::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn permissions_are_parsed_or_refused_as_invalid_request() {
+        use base64::Engine;
+        let enc = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let good = serde_json::json!([{ "sysname": "X", "expire": 60,
+            "actions": [{ "sysname": "USE_DATA" }], "purposes": [{ "sysname": "CREDIT" }],
+            "scopes": [{ "sysname": "email" }] }]);
+        let r = UnverifiedAuthorizationRequest {
+            permissions: Some(enc(good)),
+            ..raw()
+        };
+        let p = validate(r, &client(false)).unwrap().permissions.unwrap();
+        assert_eq!(p.validity_seconds(), 3600);
+        let r = UnverifiedAuthorizationRequest {
+            permissions: Some("%%%".into()),
+            ..raw()
+        };
+        assert_eq!(
+            error_code(validate(r, &client(false))),
+            ErrorCode::InvalidRequest
+        );
+        assert!(
+            validate(raw(), &client(false))
+                .unwrap()
+                .permissions
+                .is_none()
         );
     }
 

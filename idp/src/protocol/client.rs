@@ -52,6 +52,8 @@ pub struct Client {
     pub id_token_alg: Alg,
     pub access_token_alg: Alg,
     pub created_at: i64,
+    /// Standing requirements on every login for this client (`auth_policy`).
+    pub auth_policy: crate::domain::assurance::Policy,
 }
 
 impl Client {

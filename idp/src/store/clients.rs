@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::db::{Db, StoreError};
+use crate::domain::assurance::Policy;
 use crate::jose::Alg;
 use crate::protocol::client::{AuthMethod, Client};
 use crate::protocol::scope::ScopeSet;
@@ -42,12 +43,13 @@ fn from_row(r: &AnyRow) -> Result<Client, sqlx::Error> {
         id_token_alg: alg("id_token_alg")?,
         access_token_alg: alg("access_token_alg")?,
         created_at: r.try_get("created_at")?,
+        auth_policy: Policy::parse(&r.try_get::<String, _>("auth_policy")?).unwrap_or_default(),
     })
 }
 
 macro_rules! columns {
     () => {
-        "id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris, scopes, grant_types, backchannel_logout_uri, jwks, jwks_uri, id_token_alg, access_token_alg, created_at"
+        "id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris, scopes, grant_types, backchannel_logout_uri, jwks, jwks_uri, id_token_alg, access_token_alg, created_at, auth_policy"
     };
 }
 
@@ -79,7 +81,7 @@ pub async fn create(db: &Db, c: &Client) -> Result<(), StoreError> {
     sqlx::query(concat!(
         "INSERT INTO clients (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
     .bind(&c.id)
     .bind(&c.name)
@@ -95,6 +97,7 @@ pub async fn create(db: &Db, c: &Client) -> Result<(), StoreError> {
     .bind(c.id_token_alg.as_str())
     .bind(c.access_token_alg.as_str())
     .bind(c.created_at)
+    .bind(c.auth_policy.as_string())
     .execute(db.write())
     .await?;
     Ok(())

@@ -113,9 +113,34 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0010_admins.sql"),
     ),
     (
+        11,
+        "passkeys",
+        include_str!("../../../migrations/sqlite/0011_passkeys.sql"),
+    ),
+    (
         12,
         "login_settings_devices",
         include_str!("../../../migrations/sqlite/0012_login_settings_devices.sql"),
+    ),
+    (
+        13,
+        "client_auth_policy",
+        include_str!("../../../migrations/sqlite/0013_client_auth_policy.sql"),
+    ),
+    (
+        14,
+        "consent_store",
+        include_str!("../../../migrations/sqlite/0014_consent_store.sql"),
+    ),
+    (
+        15,
+        "history_notifications",
+        include_str!("../../../migrations/sqlite/0015_history_notifications.sql"),
+    ),
+    (
+        16,
+        "signature_certificates",
+        include_str!("../../../migrations/sqlite/0016_signature_certificates.sql"),
     ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -165,9 +190,34 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/postgres/0010_admins.sql"),
     ),
     (
+        11,
+        "passkeys",
+        include_str!("../../../migrations/postgres/0011_passkeys.sql"),
+    ),
+    (
         12,
         "login_settings_devices",
         include_str!("../../../migrations/postgres/0012_login_settings_devices.sql"),
+    ),
+    (
+        13,
+        "client_auth_policy",
+        include_str!("../../../migrations/postgres/0013_client_auth_policy.sql"),
+    ),
+    (
+        14,
+        "consent_store",
+        include_str!("../../../migrations/postgres/0014_consent_store.sql"),
+    ),
+    (
+        15,
+        "history_notifications",
+        include_str!("../../../migrations/postgres/0015_history_notifications.sql"),
+    ),
+    (
+        16,
+        "signature_certificates",
+        include_str!("../../../migrations/postgres/0016_signature_certificates.sql"),
     ),
 ];
 

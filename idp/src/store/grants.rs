@@ -56,8 +56,11 @@ pub async fn create(
     first_refresh: Option<(&str, i64)>,
 ) -> Result<(), StoreError> {
     let mut tx = db.write().begin().await?;
+    // A grant ends no later than the consent it rests on (an ESIA permission's `expire`).
     sqlx::query(
-        "INSERT INTO grants (id, user_id, client_id, sid, scope, auth_time, acr, amr, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO grants (id, user_id, client_id, sid, scope, auth_time, acr, amr, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+             COALESCE((SELECT CASE WHEN c.expires_at < $10 THEN c.expires_at ELSE $10 END FROM consents c
+                       WHERE c.user_id = $2 AND c.client_id = $3 AND c.revoked_at IS NULL AND c.expires_at IS NOT NULL), $10))",
     )
     .bind(&g.id)
     .bind(&g.user_id)
@@ -237,6 +240,34 @@ pub async fn revoke(db: &Db, grant_id: &str, now: i64, reason: &str) -> Result<(
     revoke_in(&mut tx, grant_id, now, reason).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Revokes every live grant of `user_id` at `client_id` (a revoked permission) inside the
+/// caller's transaction; returns the grants it ended, for the back-channel logout.
+pub async fn revoke_for_user_client(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<Vec<Grant>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM grants g WHERE g.user_id = $1 AND g.client_id = $2 AND g.revoked_at IS NULL AND g.expires_at > $3"
+    );
+    let rows = sqlx::query(sql)
+        .bind(user_id)
+        .bind(client_id)
+        .bind(now)
+        .fetch_all(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE grants SET revoked_at = $1, revoke_reason = 'consent_revoked' WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .bind(client_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 /// The grant a refresh token belongs to, if the token is live (for introspection/revocation).

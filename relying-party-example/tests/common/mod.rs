@@ -412,6 +412,19 @@ impl Browser {
         .await
     }
 
+    /// The provider's "your account level is too low" page on `page`: checks it explains how
+    /// to raise the level, then presses "back to the site".
+    pub async fn leave_level_page(&self, page: &Page) -> Page {
+        assert!(
+            page.url.path() == "/login/level" && page.html.contains("/profile/identity"),
+            "expected the provider's level page, got {page}"
+        );
+        let (tx, csrf) = (page.hidden("tx"), page.hidden("csrf"));
+        let action = page.url.join("/login/level").expect("url");
+        self.post(action.as_str(), &[("tx", &tx), ("csrf", &csrf)])
+            .await
+    }
+
     /// Logs out at the provider itself (its home page's button), without the site.
     pub async fn log_out_at_provider(&self, provider: &Provider) -> Page {
         let home = self.get(&provider.url("/")).await;

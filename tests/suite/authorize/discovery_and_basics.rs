@@ -29,7 +29,12 @@ on_both_backends! {
         }
         assert_eq!(
             d["acr_values_supported"],
-            json!(["urn:esia:loa:simplified", "urn:esia:loa:standard", "urn:esia:loa:confirmed"])
+            json!([
+                "urn:esia:loa:simplified",
+                "urn:esia:loa:standard",
+                "urn:esia:loa:confirmed",
+                "urn:esia:acr:mfa"
+            ])
         );
         assert_eq!(d["backchannel_logout_supported"], true);
         assert_eq!(d["backchannel_logout_session_supported"], true);

@@ -44,7 +44,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/profile/kids", get(kids_page).post(actions::kids_post))
         .route("/profile/orgs", get(orgs_page).post(actions::orgs_post))
-        .route("/profile/history", get(history_page))
         .route("/profile/security", get(security_hub))
         .route(
             "/profile/delete",
@@ -343,7 +342,6 @@ get_page!(addresses_page, S::Addresses);
 get_page!(vehicles_page, S::Vehicles);
 get_page!(kids_page, S::Kids);
 get_page!(orgs_page, S::Orgs);
-get_page!(history_page, S::History);
 get_page!(delete_page, S::Delete);
 
 fn text(v: &Option<String>) -> &str {
