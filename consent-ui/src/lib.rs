@@ -13,6 +13,7 @@ mod cabinet;
 mod cabinet_pages;
 mod identity_pages;
 mod lang;
+mod levels;
 mod messages;
 mod outbox;
 mod pages;

@@ -169,6 +169,9 @@ struct ProfileView<'a> {
     org_rows: &'a [OrgRow],
     can_register: bool,
     history_rows: &'a [HistoryRow],
+    /// On the overview: what raises the level (a lead and, for a standard account, the ways).
+    raise_lead: &'static str,
+    raise_ways: Vec<&'static str>,
 }
 
 /// Renders a profile page.
@@ -201,11 +204,21 @@ pub fn render_profile(frame: &ProfileFrame, body: &ProfileBody) -> String {
         org_rows: &[],
         can_register: false,
         history_rows: &[],
+        raise_lead: "",
+        raise_ways: Vec::new(),
     };
     match body {
         ProfileBody::Overview { level, counts } => {
             v.level = level;
             v.counts = *counts;
+            (v.raise_lead, v.raise_ways) = match *level {
+                "simplified" => (crate::levels::how_standard(frame.lang), Vec::new()),
+                "standard" => (
+                    crate::levels::how_confirmed(frame.lang),
+                    crate::levels::ways(frame.lang).to_vec(),
+                ),
+                _ => (crate::levels::confirmed_note(frame.lang), Vec::new()),
+            };
         }
         ProfileBody::Contacts { rows, pending } => {
             v.contact_rows = rows;
@@ -382,6 +395,32 @@ mod tests {
         assert!(!html.contains("<b>"), "escaped");
         assert!(html.contains("aria-current=\"page\""));
         assert!(!html.contains("<script>") && !html.contains("style=\""));
+    }
+
+    #[test]
+    fn the_overview_says_what_raises_the_level() {
+        let errors: Vec<String> = Vec::new();
+        let frame = |lang| ProfileFrame {
+            lang,
+            section: ProfileSection::Overview,
+            csrf: "c",
+            user_display_name: "Иванов Иван",
+            errors: &errors,
+            notice: None,
+        };
+        let page = |lang, level| {
+            render_profile(
+                &frame(lang),
+                &ProfileBody::Overview {
+                    level,
+                    counts: [0; 5],
+                },
+            )
+        };
+        assert!(page(Lang::Ru, "simplified").contains("укажите СНИЛС и данные паспорта"));
+        let standard = page(Lang::Ru, "standard");
+        assert!(standard.contains("заказным письмом") && standard.contains("через банк"));
+        assert!(page(Lang::En, "confirmed").contains("Your identity is confirmed"));
     }
 
     #[test]

@@ -225,30 +225,10 @@ pub fn render_level_too_low(page: &LevelTooLowPage) -> String {
         yours: s("Ваша учётная запись", "Your account is"),
         level_name: level_name(page.level),
         standard: page.wanted == "standard",
-        how_standard: s(
-            "Чтобы получить стандартную учётную запись, укажите СНИЛС и данные паспорта — их проверят автоматически.",
-            "To get a standard account, enter your SNILS and passport details: they are checked automatically.",
-        ),
+        how_standard: crate::levels::how_standard(page.lang),
         identity_link: s("Заполнить личные данные", "Fill in personal data"),
-        how_confirmed: s(
-            "Подтвердить личность можно одним из способов:",
-            "You can confirm your identity in one of these ways:",
-        ),
-        ways: if ru {
-            [
-                "в центре обслуживания — с паспортом и СНИЛС;",
-                "заказным письмом с кодом подтверждения по почте;",
-                "электронной подписью (вход по электронной подписи повышает уровень сам);",
-                "через банк, где вы уже подтвердили личность.",
-            ]
-        } else {
-            [
-                "at a service centre, with your passport and SNILS;",
-                "by a registered letter with a confirmation code;",
-                "with an electronic signature (a signature login raises the level itself);",
-                "through a bank that has already confirmed your identity.",
-            ]
-        },
+        how_confirmed: crate::levels::how_confirmed(page.lang),
+        ways: crate::levels::ways(page.lang),
         back: s("Вернуться на сайт", "Back to the site"),
     };
     crate::pages::finish(view)

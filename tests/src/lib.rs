@@ -291,3 +291,25 @@ pub async fn drop_stale_pg_databases() {
 pub fn shared(app: &TestApp) -> Arc<AppState> {
     Arc::new(app.state.clone())
 }
+
+/// The TOTP code of `secret` at `time`, by an independent implementation (Python pyotp,
+/// `tests/tools/totp.sh`).
+pub fn pyotp(secret: &str, time: i64) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/totp.sh");
+    let out = std::process::Command::new(script)
+        .arg(secret)
+        .arg(time.to_string())
+        .output()
+        .expect("run tests/tools/totp.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string();
+    assert_eq!(code.len(), 6, "{code}");
+    code
+}

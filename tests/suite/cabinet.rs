@@ -7,7 +7,7 @@ use idp::store::{grants, login_history, outbox};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tests::browser::{hidden, param};
-use tests::{Backend, Browser, PASSWORD, TestApp};
+use tests::{Backend, Browser, PASSWORD, TestApp, pyotp};
 
 const CB: &str = "https://rp.example/cb";
 const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
@@ -440,5 +440,40 @@ on_both_backends! {
         let anon = app.browser();
         let resp = anon.http.get(app.url("/profile/history.csv")).send().await.expect("GET");
         assert_eq!(resp.status(), 401);
+    }
+
+    async fn security_changes_are_notified_when_asked(app: TestApp) {
+        app.client("cab", "openid").await;
+        let phone = "+79001110009";
+        let email = "79001110009@example.ru";
+        app.user(phone, Level::Simplified).await;
+        let b = app.browser();
+        sign_in(&b, phone).await;
+        let token = csrf(&app, &b).await;
+        let notices = |list: Vec<outbox::OutboxMessage>| list.into_iter().filter(|m| m.template == "notice").collect::<Vec<_>>();
+        let enrol_and_confirm = || async {
+            let (s, body) = api(&b, Method::POST, "/api/security/totp", &token, None).await;
+            assert_eq!(s, 200, "{body}");
+            let secret = body["secret"].as_str().expect("secret").to_string();
+            let code = pyotp(&secret, app.clock.now());
+            let (s, body) = api(&b, Method::POST, "/api/security/totp/confirm", &token, Some(json!({"code": code}))).await;
+            assert_eq!(s, 200, "{body}");
+        };
+        let disable = || async {
+            let (s, body) = api(&b, Method::DELETE, "/api/security/totp", &token, Some(json!({"password": PASSWORD}))).await;
+            assert_eq!(s, 200, "{body}");
+        };
+
+        // Nothing asked: the change is in the feed, no message.
+        enrol_and_confirm().await;
+        assert!(notices(outbox::list(&app.state.db, Some(email), 10).await.expect("outbox")).is_empty());
+
+        // Security events by e-mail: disabling is told, naming the change.
+        let (s, body) = api(&b, Method::PUT, "/api/notifications", &token, Some(json!({"events": ["security"], "email": true, "sms": false}))).await;
+        assert_eq!(s, 200, "{body}");
+        disable().await;
+        let mail = notices(outbox::list(&app.state.db, Some(email), 10).await.expect("outbox"));
+        assert_eq!(mail.len(), 1, "{mail:?}");
+        assert!(mail[0].body.contains("Отключён вход с подтверждением кодом из приложения"), "{}", mail[0].body);
     }
 }

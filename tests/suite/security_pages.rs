@@ -13,7 +13,7 @@ use idp::protocol::acr::Level;
 use idp::store::{events, login_settings};
 use reqwest::StatusCode;
 use tests::browser::{Outcome, hidden};
-use tests::{Backend, Browser, PASSWORD, TestApp};
+use tests::{Backend, Browser, PASSWORD, TestApp, pyotp};
 
 const CB: &str = "https://rp.example/cb";
 const TWO_STEP: &str = "/profile/security/two-step";
@@ -52,27 +52,6 @@ fn by_id(html: &str, id: &str) -> String {
     let start = rest.find('>').expect("tag end") + 1;
     let end = rest[start..].find("</").expect("closing tag") + start;
     rest[start..end].trim().to_string()
-}
-
-/// The TOTP code of `secret` at `time`, by pyotp.
-fn pyotp(secret: &str, time: i64) -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/totp.sh");
-    let out = std::process::Command::new(script)
-        .arg(secret)
-        .arg(time.to_string())
-        .output()
-        .expect("run tests/tools/totp.sh");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let code = String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_string();
-    assert_eq!(code.len(), 6, "{code}");
-    code
 }
 
 /// A browser logged in as `phone` with `password`.

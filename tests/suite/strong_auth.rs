@@ -7,7 +7,7 @@ use idp::store::outbox;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tests::browser::{Outcome, hidden, param};
-use tests::{Backend, Browser, PASSWORD, TestApp};
+use tests::{Backend, Browser, PASSWORD, TestApp, pyotp};
 
 const CB: &str = "https://rp.example/cb";
 const PHONE: &str = "+79005550101";
@@ -129,27 +129,6 @@ fn amr(claims: &Value) -> Vec<String> {
         .iter()
         .map(|v| v.as_str().expect("string").to_string())
         .collect()
-}
-
-/// The TOTP code of `secret` at `time`, by pyotp.
-fn pyotp(secret: &str, time: i64) -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/totp.sh");
-    let out = std::process::Command::new(script)
-        .arg(secret)
-        .arg(time.to_string())
-        .output()
-        .expect("run tests/tools/totp.sh");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let code = String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_string();
-    assert_eq!(code.len(), 6, "{code}");
-    code
 }
 
 /// A logged-in browser and its CSRF token for the API.

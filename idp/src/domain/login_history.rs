@@ -156,6 +156,51 @@ pub async fn notify(
     send(state, user, kind, &notice, state.clock.now()).await
 }
 
+/// Records a feed event of `kind` for `user_id` (source "user") and tells the person about
+/// it if they asked for that kind: the one call for security, profile and permission changes.
+pub async fn record_and_notify(
+    state: &AppState,
+    user_id: &str,
+    kind: &str,
+    status: &str,
+    summary: &str,
+) -> Result<(), StoreError> {
+    events::record(
+        state.db.write(),
+        &events::NewEvent {
+            user_id,
+            kind,
+            status,
+            summary,
+            detail: None,
+            source: "user",
+        },
+        state.clock.now(),
+    )
+    .await?;
+    notify_user(state, user_id, kind, summary).await
+}
+
+/// [`notify`] for a person known by id, with the subject of the event's kind.
+pub async fn notify_user(
+    state: &AppState,
+    user_id: &str,
+    kind: &str,
+    text: &str,
+) -> Result<(), StoreError> {
+    let Some(user) = crate::store::users::by_id(&state.db, user_id).await? else {
+        return Ok(());
+    };
+    let subject = match kind {
+        "security" => "Госуслуги ID: изменение настроек безопасности",
+        "permissions" => "Госуслуги ID: разрешения на доступ к данным",
+        "verification" => "Госуслуги ID: проверка данных",
+        "profile" => "Госуслуги ID: изменение личных данных",
+        _ => "Госуслуги ID: уведомление",
+    };
+    notify(state, &user, kind, subject, text).await
+}
+
 async fn send(
     state: &AppState,
     user: &User,

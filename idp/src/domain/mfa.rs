@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::cache::CacheError;
 use crate::crypto::{random_bytes, random_token, sha256_hex};
 use crate::store::users::User;
-use crate::store::{StoreError, events, totp as store};
+use crate::store::{StoreError, totp as store};
 
 use super::login::{self, LoginError};
 use super::totp;
@@ -335,17 +335,5 @@ async fn record(
     status: &str,
     summary: &str,
 ) -> Result<(), StoreError> {
-    events::record(
-        state.db.write(),
-        &events::NewEvent {
-            user_id,
-            kind: "security",
-            status,
-            summary,
-            detail: None,
-            source: "user",
-        },
-        state.clock.now(),
-    )
-    .await
+    super::login_history::record_and_notify(state, user_id, "security", status, summary).await
 }

@@ -28,9 +28,9 @@ use webauthn_rs::prelude::{
 use crate::app::AppState;
 use crate::cache::CacheError;
 use crate::crypto::{random_token, sha256, sha256_hex};
+use crate::store::StoreError;
 use crate::store::passkeys::{self as store, StoredPasskey};
 use crate::store::users::User;
-use crate::store::{StoreError, events};
 
 use super::lockout::Counters;
 use super::login::{self, LoginError};
@@ -668,19 +668,7 @@ async fn record(
     status: &str,
     summary: &str,
 ) -> Result<(), StoreError> {
-    events::record(
-        state.db.write(),
-        &events::NewEvent {
-            user_id,
-            kind: "security",
-            status,
-            summary,
-            detail: None,
-            source: "user",
-        },
-        state.clock.now(),
-    )
-    .await
+    super::login_history::record_and_notify(state, user_id, "security", status, summary).await
 }
 
 #[cfg(test)]

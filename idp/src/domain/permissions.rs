@@ -58,7 +58,8 @@ pub async fn grant(
         detail: Some(&detail),
         source: "consent",
     };
-    events::record(state.db.write(), &event, now).await
+    events::record(state.db.write(), &event, now).await?;
+    super::login_history::notify_user(state, user_id, EVENT_KIND, &summary).await
 }
 
 /// Revokes the active permission of `user_id` for `client_id`. `false` if there was none.
@@ -102,6 +103,7 @@ pub async fn revoke(
     .await?;
     tx.commit().await?;
     tell_the_client(state, user_id, ended).await;
+    super::login_history::notify_user(state, user_id, EVENT_KIND, &summary).await?;
     Ok(true)
 }
 
