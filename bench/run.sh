@@ -37,7 +37,7 @@ case "$SCHED" in
     none) PRIO=() ;;
     *) echo "BENCH_SCHED must be nice or none" >&2; exit 1 ;;
 esac
-SCENARIOS=${BENCH_SCENARIOS:-"client-credentials client-credentials-rs256 refresh userinfo introspection argon2 login"}
+SCENARIOS=${BENCH_SCENARIOS:-"client-credentials client-credentials-rs256 refresh userinfo introspection argon2 login esia-refresh-v3"}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/idp-bench-out.XXXXXX)}
 mkdir -p "$OUT"
 : >"$OUT/results.jsonl"
@@ -66,6 +66,10 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 "$IDP" clients create --data-dir "$DATA" --port "$PORT" \
     --id bench-rs256 --secret bench-rs256-secret --name "Bench RS256" \
     --grant-type client_credentials --scopes openid --access-token-alg RS256 >/dev/null
+# An ESIA client system for esia-refresh-v3 (GOST client_secret, RS256 ESIA tokens).
+"$IDP" clients create --data-dir "$DATA" --port "$PORT" \
+    --id bench-esia --name "Bench ESIA" --redirect-uri http://127.0.0.1:8081/callback \
+    --scopes "openid fullname" --esia-certificate keys/esia/systems/is-gost.pem >/dev/null
 
 BASE="http://127.0.0.1:$PORT"
 if curl -s -o /dev/null "$BASE/" 2>/dev/null; then

@@ -61,7 +61,18 @@ impl Browser {
         login: &str,
         password: &str,
     ) -> Result<String, Error> {
-        let mut resp = self.get(&authorize_path(client, "bench")).await?;
+        self.code_via(&authorize_path(client, "bench"), login, password)
+            .await
+    }
+
+    /// The same, starting at any authorization path (ESIA's `/aas/oauth2/v2/ac?…`).
+    pub async fn code_via(
+        &mut self,
+        start: &str,
+        login: &str,
+        password: &str,
+    ) -> Result<String, Error> {
+        let mut resp = self.get(start).await?;
         for _ in 0..8 {
             if let Some(loc) = resp.location().map(str::to_owned) {
                 if let Some(code) = code_from(&loc)? {

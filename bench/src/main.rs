@@ -5,6 +5,7 @@
 //! several runs into the markdown table of docs/performance.md. See bench/run.sh.
 
 mod argon;
+mod esia;
 mod flow;
 mod http;
 mod report;
@@ -85,6 +86,14 @@ struct RunArgs {
     logins: Vec<String>,
     #[arg(long, default_value = "Gosuslugi-2026!")]
     password: String,
+    /// The ESIA client system of `esia-refresh-v3` (`idp clients create --esia-certificate`).
+    #[arg(long, default_value = "bench-esia")]
+    esia_system: String,
+    /// Its GOST private key (PKCS#8 PEM) and certificate.
+    #[arg(long, default_value = "keys/esia/systems/is-gost.key")]
+    esia_key: PathBuf,
+    #[arg(long, default_value = "keys/esia/systems/is-gost.pem")]
+    esia_certificate: PathBuf,
     /// Argon2id memory cost for `argon2` (the server's default).
     #[arg(long, default_value_t = 19_456)]
     argon2_memory_kib: u32,
@@ -166,6 +175,14 @@ async fn http_run(args: &RunArgs, warmup: Duration, window: Duration) -> Result<
         },
         logins: args.logins.clone(),
         password: args.password.clone(),
+        esia: if args.scenario == Scenario::EsiaRefreshV3 {
+            Some(
+                esia::EsiaSystem::load(&args.esia_system, &args.esia_key, &args.esia_certificate)
+                    .map_err(|e| e.to_string())?,
+            )
+        } else {
+            None
+        },
     };
     let workers = scenario::prepare(args.scenario, &target, args.connections)
         .await

@@ -26,6 +26,9 @@ pub enum Scenario {
     Login,
     /// Raw Argon2id hashes on one core, no HTTP.
     Argon2,
+    /// ESIA's POST /aas/oauth2/v3/te grant_type=refresh_token with a GOST `client_secret`
+    /// signed per request; each worker rotates its own chain (RS256 ESIA tokens).
+    EsiaRefreshV3,
 }
 
 impl Scenario {
@@ -38,6 +41,7 @@ impl Scenario {
             Scenario::Introspection => "introspection",
             Scenario::Login => "login",
             Scenario::Argon2 => "argon2",
+            Scenario::EsiaRefreshV3 => "esia-refresh-v3",
         }
     }
 }
@@ -54,6 +58,8 @@ pub struct Target {
     /// Demo citizens' logins (phones); workers take them in turn.
     pub logins: Vec<String>,
     pub password: String,
+    /// The ESIA client system (only for `esia-refresh-v3`).
+    pub esia: Option<crate::esia::EsiaSystem>,
 }
 
 /// A worker's prepared state: its connection and what it sends.
@@ -83,6 +89,10 @@ enum Job {
         jar: Jar,
         login: String,
         password: String,
+    },
+    EsiaRefresh {
+        system: Box<crate::esia::EsiaSystem>,
+        token: String,
     },
 }
 
@@ -152,6 +162,22 @@ pub async fn prepare(scenario: Scenario, target: &Target, n: usize) -> Result<Ve
                 workers.push(Worker { conn: conn()?, job });
             }
         }
+        Scenario::EsiaRefreshV3 => {
+            let system = target.esia.clone().ok_or("no ESIA client system given")?;
+            let login = target.logins.first().ok_or("no demo login given")?;
+            let tokens =
+                crate::esia::refresh_tokens(&system, conn, login, &target.password, n).await?;
+            for token in tokens {
+                let job = Job::EsiaRefresh {
+                    system: Box::new(system.clone()),
+                    token,
+                };
+                workers.push(Worker {
+                    conn: Conn::new(target.client_kind, &target.base)?,
+                    job,
+                });
+            }
+        }
         Scenario::Argon2 => return Err("argon2 is not an HTTP scenario".into()),
     }
     Ok(workers)
@@ -201,6 +227,15 @@ impl Worker {
                 login,
                 password,
             } => flow::password_login(&mut self.conn, jar, client, login, password).await,
+            Job::EsiaRefresh { system, token } => {
+                let resp = self
+                    .conn
+                    .send(system.token_request(("refresh_token", token)))
+                    .await?;
+                expect_ok(resp.status)?;
+                *token = crate::esia::refresh_of(&resp.body)?;
+                Ok(())
+            }
         }
     }
 }

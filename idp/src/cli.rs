@@ -2,7 +2,7 @@
 //! commands for migrations, keys, clients and users. Every command works on either backend:
 //! `--config FILE` (or `IDP_CONFIG`) for a configured deployment, else `--data-dir` (the dev one).
 
-mod admin;
+pub mod admin;
 mod admins;
 mod dev;
 pub mod outbox;

@@ -36,6 +36,44 @@ pub struct Config {
     pub signature: SignatureConfig,
     #[serde(default)]
     pub webauthn: WebauthnConfig,
+    #[serde(default)]
+    pub esia: EsiaConfig,
+}
+
+/// The ESIA compatibility profile (`[esia]`, see docs/esia-compat.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EsiaConfig {
+    /// How far (seconds, either way) a `client_secret`'s `timestamp` may be from now; 300.
+    pub timestamp_window_secs: i64,
+    /// `iss` of ESIA-shaped tokens; `http://esia.gosuslugi.ru/` (what client libraries check).
+    pub issuer: String,
+    /// Token-signing key files (PEM or DER PKCS#8) and their certificates (DER or PEM);
+    /// unset = the committed dev/test files of `keys/esia/provider/` compiled into the binary,
+    /// under `idp dev` only (see `dev_keys`).
+    pub rsa_key: Option<String>,
+    pub rsa_certificate: Option<String>,
+    pub gost_key: Option<String>,
+    pub gost_certificate: Option<String>,
+    /// Whether unset key files fall back to the committed, public dev/test keys. Only
+    /// `idp dev` (and the tests) set it: on `idp serve` an unset key is a refusal to sign or
+    /// accept ESIA tokens, so nobody can forge one with the published dev key.
+    #[serde(skip)]
+    pub dev_keys: bool,
+}
+
+impl Default for EsiaConfig {
+    fn default() -> Self {
+        EsiaConfig {
+            timestamp_window_secs: 300,
+            issuer: "http://esia.gosuslugi.ru/".to_owned(),
+            rsa_key: None,
+            rsa_certificate: None,
+            gost_key: None,
+            gost_certificate: None,
+            dev_keys: false,
+        }
+    }
 }
 
 /// WebAuthn passkeys (`[webauthn]`, see docs/passkeys.md). Empty values are derived from
@@ -492,6 +530,10 @@ impl Config {
             upstream: Vec::new(),
             signature: SignatureConfig::dev(),
             webauthn: WebauthnConfig::default(),
+            esia: EsiaConfig {
+                dev_keys: true,
+                ..EsiaConfig::default()
+            },
         }
     }
 
@@ -523,6 +565,9 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             problems.push("database.max_connections must be at least 1".into());
+        }
+        if !(1..=86_400).contains(&self.esia.timestamp_window_secs) {
+            problems.push("esia.timestamp_window_secs must be between 1 and 86400".into());
         }
         if let Some(u) = &self.cache.url
             && !(u.starts_with("redis://") || u.starts_with("rediss://"))

@@ -1,6 +1,7 @@
 //! The HTTP surface: one module per endpoint. Handlers parse, call the domain, and render.
 
 mod admin;
+mod admin_esia;
 mod api;
 mod api_security;
 mod api_totp;
@@ -13,6 +14,8 @@ mod dev_outbox;
 mod devices;
 mod discovery;
 pub mod errors;
+mod esia;
+mod esia_rest;
 mod extract;
 mod health;
 mod home;
@@ -120,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(health::ready))
         .merge(identity::routes())
         .merge(admin::routes())
+        .merge(admin_esia::routes())
         .merge(operator::routes())
         .merge(profile::routes())
         .merge(cabinet_sessions::routes())
@@ -127,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .merge(permissions::routes())
         .merge(upstream::routes())
         .merge(passkeys::routes())
+        .merge(esia_rest::routes())
+        .merge(esia::routes())
         .fallback(home::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(security::headers))

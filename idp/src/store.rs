@@ -9,6 +9,7 @@ pub mod consents;
 pub mod db;
 pub mod devices;
 pub mod documents;
+pub mod esia_systems;
 pub mod events;
 pub mod feed;
 pub mod grants;

@@ -7,6 +7,7 @@ use crate::AppState;
 use crate::domain::clients::{ClientSpec, register_in};
 use crate::domain::identifiers::{self, normalize_email, normalize_phone, parse_snils};
 use crate::domain::keyring;
+use crate::esia::systems;
 use crate::jose::Alg;
 use crate::protocol::acr::Level;
 use crate::store::{clients, keys, users};
@@ -69,7 +70,17 @@ pub enum ClientsAction {
         /// several ("mfa confirmed").
         #[arg(long)]
         auth_policy: Option<String>,
+        /// An ESIA client system: a certificate (PEM or DER file) its `client_secret` is
+        /// signed with. Repeatable (rotation).
+        #[arg(long = "esia-certificate")]
+        esia_certificates: Vec<std::path::PathBuf>,
+        /// An ESIA client system: RS256 (default) or GOST3410_2012_256 for its ESIA tokens.
+        #[arg(long)]
+        esia_token_alg: Option<String>,
     },
+    /// Certificates of an ESIA client system.
+    #[command(subcommand)]
+    EsiaCertificate(EsiaCertificateAction),
     List,
     Show {
         id: String,
@@ -77,6 +88,19 @@ pub enum ClientsAction {
     Delete {
         id: String,
     },
+}
+
+#[derive(Subcommand)]
+pub enum EsiaCertificateAction {
+    /// Register a certificate (PEM or DER file) for the client system.
+    Add {
+        client: String,
+        file: std::path::PathBuf,
+    },
+    /// Remove a certificate by its id or its hash.
+    Remove { client: String, id: String },
+    /// The system's certificates.
+    List { client: String },
 }
 
 /// Parsed once per process, so the size of its variants does not matter.
@@ -179,7 +203,23 @@ pub async fn clients(state: &AppState, action: ClientsAction) -> Result<(), Stri
             id_token_alg,
             access_token_alg,
             auth_policy,
+            esia_certificates,
+            esia_token_alg,
         } => {
+            // Read and check the ESIA certificates before anything is created.
+            let mut esia_files = Vec::new();
+            for path in &esia_certificates {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                systems::parse_certificate(&bytes, state.clock.now())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                esia_files.push(bytes);
+            }
+            if let Some(a) = &esia_token_alg {
+                systems::parse_token_alg(a).ok_or(format!(
+                    "unknown ESIA token algorithm {a} (RS256 or GOST3410_2012_256)"
+                ))?;
+            }
             let alg = |v: Option<String>| {
                 v.map(|a| Alg::parse(&a).ok_or(format!("unknown algorithm {a} (RS256 or ES256)")))
                     .transpose()
@@ -213,7 +253,19 @@ pub async fn clients(state: &AppState, action: ClientsAction) -> Result<(), Stri
                 println!("client_secret: {s}");
                 println!("(shown once; only a keyed hash is stored)");
             }
+            for bytes in &esia_files {
+                let c = systems::add_certificate(state, &client.id, bytes)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("ESIA certificate {} ({}, hash {})", c.id, c.kind, c.hash);
+            }
+            if let Some(a) = &esia_token_alg {
+                systems::set_token_alg(state, &client.id, a)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
         }
+        ClientsAction::EsiaCertificate(action) => esia_certificate(state, action).await?,
         ClientsAction::List => {
             for c in clients::list(&state.db).await.map_err(|e| e.to_string())? {
                 println!("{:<24} {:<20} {}", c.id, c.auth_method.as_str(), c.name);
@@ -239,6 +291,21 @@ pub async fn clients(state: &AppState, action: ClientsAction) -> Result<(), Stri
                 "access_token_signed_response_alg": c.access_token_alg.as_str(),
                 "auth_policy": c.auth_policy.as_string(),
             });
+            let mut doc = doc;
+            let esia = systems::certificates(state, &c.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            if !esia.is_empty() {
+                doc["esia_token_alg"] = systems::token_alg(state, &c.id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .into();
+                doc["esia_certificates"] = esia
+                    .iter()
+                    .map(|e| serde_json::json!({"id": e.id, "hash": e.hash, "kind": e.kind}))
+                    .collect::<Vec<_>>()
+                    .into();
+            }
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         ClientsAction::Delete { id } => {
@@ -249,6 +316,38 @@ pub async fn clients(state: &AppState, action: ClientsAction) -> Result<(), Stri
                 println!("client {id} deleted");
             } else {
                 return Err(format!("no client {id}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn esia_certificate(state: &AppState, action: EsiaCertificateAction) -> Result<(), String> {
+    match action {
+        EsiaCertificateAction::Add { client, file } => {
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let c = systems::add_certificate(state, &client, &bytes)
+                .await
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            println!("ESIA certificate {} ({}, hash {})", c.id, c.kind, c.hash);
+        }
+        EsiaCertificateAction::Remove { client, id } => {
+            if systems::remove_certificate(state, &client, &id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!("ESIA certificate {id} removed");
+            } else {
+                return Err(format!("no ESIA certificate {id} for {client}"));
+            }
+        }
+        EsiaCertificateAction::List { client } => {
+            for c in systems::certificates(state, &client)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!("{} {:<4} {} {}", c.id, c.kind, c.hash, c.subject);
             }
         }
     }

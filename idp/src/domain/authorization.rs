@@ -34,6 +34,10 @@ pub struct AuthTx {
     /// transaction ends with `unmet_authentication_requirements`.
     #[serde(default)]
     pub too_low: Option<TooLow>,
+    /// Started by ESIA's `/aas/oauth2/ac`: the final redirect is ESIA-shaped (no `iss`,
+    /// errors as `ESIA-0070xx`), see `esia::protocol`.
+    #[serde(default)]
+    pub esia: bool,
 }
 
 /// The account level against the level a request or client needs.
@@ -90,6 +94,7 @@ impl AuthTx {
             consented: false,
             reauth: None,
             too_low: None,
+            esia: false,
         }
     }
 
@@ -121,6 +126,10 @@ impl AuthTx {
 
     /// The client's redirect URI with `params` plus `state` and `iss` (RFC 9207) appended.
     pub fn redirect_with(&self, state: &AppState, params: &[(&str, &str)]) -> String {
+        if self.esia {
+            let st = self.request.state.as_deref();
+            return crate::esia::protocol::redirect(&self.request.redirect_uri, params, st);
+        }
         redirect_url(
             &self.request.redirect_uri,
             params,
@@ -143,6 +152,9 @@ impl AuthTx {
     }
 
     pub fn error_redirect(&self, state: &AppState, error: &OAuthError) -> String {
+        if self.esia {
+            return crate::esia::protocol::error_redirect(self, error);
+        }
         let desc = error.safe_description();
         self.redirect_with(
             state,

@@ -25,7 +25,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The administrator behind the bearer token, or 401.
-async fn admin(state: &AppState, headers: &HeaderMap) -> Result<Admin, Response> {
+pub(super) async fn admin(state: &AppState, headers: &HeaderMap) -> Result<Admin, Response> {
     let found = match extract::bearer(headers) {
         Some(token) => admins::by_token(&state.db, &state.secrets, token)
             .await

@@ -142,6 +142,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "signature_certificates",
         include_str!("../../../migrations/sqlite/0016_signature_certificates.sql"),
     ),
+    (
+        17,
+        "esia_systems",
+        include_str!("../../../migrations/sqlite/0017_esia_systems.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -218,6 +223,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         16,
         "signature_certificates",
         include_str!("../../../migrations/postgres/0016_signature_certificates.sql"),
+    ),
+    (
+        17,
+        "esia_systems",
+        include_str!("../../../migrations/postgres/0017_esia_systems.sql"),
     ),
 ];
 
