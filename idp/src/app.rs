@@ -33,6 +33,12 @@ pub struct Inner {
     pub verified_tokens: crate::domain::tokens::VerifiedTokens,
     /// Recent RS256 client-credentials tokens, reused briefly (see `http/token/client_credentials.rs`).
     pub client_tokens: crate::domain::tokens::ClientTokens,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
+    /// The parsed `server.trusted_proxies`.
+    pub proxies: crate::http::client_ip::TrustedProxies,
+    /// Cross-node cache invalidation (Redis pub/sub; a no-op on one node).
+    pub bus: crate::cache::invalidation::Bus,
 }
 
 impl Deref for AppState {
@@ -77,6 +83,12 @@ impl App {
             .map_err(|e| format!("migrations failed: {e}"))?;
         let cache = Cache::connect(config.cache.url.as_deref(), &config.cache.prefix).await?;
         let keys = KeyRing::load(&db, &secrets, clock.now()).await?;
+        let bus = crate::cache::invalidation::Bus::connect(
+            config.cache.url.as_deref(),
+            &config.cache.prefix,
+        )
+        .await?;
+        let proxies = crate::http::client_ip::TrustedProxies::new(&config.server.trusted_proxies);
         let passwords = Passwords::new(config.login.argon2)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -91,13 +103,17 @@ impl App {
             cache,
             keys,
             clock,
-            clients: ClientCache::default(),
+            clients: ClientCache::new(bus.clone()),
             passwords,
             secrets,
             http,
             verified_tokens: Default::default(),
             client_tokens: Default::default(),
+            metrics: Default::default(),
+            proxies,
+            bus,
         }));
+        state.bus.listen(&state).await;
         crate::domain::messages::spawn_worker(&state);
         crate::domain::jobs::spawn_worker(&state);
         spawn_upkeep(state.clone());

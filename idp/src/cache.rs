@@ -2,6 +2,7 @@
 //! counters) behind one interface: an in-process map for one node, or Redis for several.
 //! "Take once" is atomic in both (a locked remove; Redis `GETDEL`).
 
+pub mod invalidation;
 mod memory;
 mod redis_store;
 

@@ -38,6 +38,37 @@ pub struct Config {
     pub webauthn: WebauthnConfig,
     #[serde(default)]
     pub esia: EsiaConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// `GET /metrics` (Prometheus text format; docs/operations.md "Metrics").
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` at all; default true (off: 404).
+    pub enabled: bool,
+    /// When set, `/metrics` wants `Authorization: Bearer <token>`.
+    pub bearer_token: Option<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            bearer_token: None,
+        }
+    }
+}
+
+/// Log output (`[log]`; docs/operations.md "Logs"). `RUST_LOG` still filters.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (default, for people) or `json` (one object a line, for collectors).
+    pub format: Option<String>,
 }
 
 /// The ESIA compatibility profile (`[esia]`, see docs/esia-compat.md).
@@ -165,9 +196,17 @@ impl SignatureConfig {
         for dir in candidates {
             let (ca, crl) = (dir.join("ca.pem"), dir.join("ca.crl.pem"));
             if let (Ok(ca), Ok(crl)) = (ca.canonicalize(), crl.canonicalize()) {
+                // The GOST dev CA (keys/dev-ca/gost-ca.pem) and its CRL, when present.
+                let gost = ["gost-ca.pem", "gost-ca.crl.pem"].map(|f| dir.join(f).canonicalize());
+                let [Ok(gost_ca), Ok(gost_crl)] = gost else {
+                    return SignatureConfig {
+                        trust_anchors: vec![ca],
+                        crls: vec![crl],
+                    };
+                };
                 return SignatureConfig {
-                    trust_anchors: vec![ca],
-                    crls: vec![crl],
+                    trust_anchors: vec![ca, gost_ca],
+                    crls: vec![crl, gost_crl],
                 };
             }
         }
@@ -299,6 +338,11 @@ pub struct ServerConfig {
     /// Largest accepted request body, in bytes.
     #[serde(default = "default_body_limit")]
     pub body_limit: usize,
+    /// Proxies (CIDRs such as `10.0.0.0/8`, or single addresses) whose `X-Forwarded-For`,
+    /// `X-Forwarded-Proto` and `X-Request-Id` are believed; empty = none (the TCP peer is
+    /// the client).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -474,7 +518,10 @@ impl Config {
         let mut value: toml::Table =
             toml::from_str(text).map_err(|e| format!("config is not valid TOML: {e}"))?;
         overlay_env(&mut value, env)?;
-        Self::from_table(value)
+        let mut config = Self::from_table(value)?;
+        // Not representable in TOML on purpose (a file cannot turn it on): `idp dev` only.
+        config.esia.dev_keys = true;
+        Ok(config)
     }
 
     /// The embedded default of `idp dev` with the same `IDP_SECTION__KEY` environment overlay
@@ -487,7 +534,10 @@ impl Config {
         let mut value = toml::Table::try_from(Self::dev(data_dir, port))
             .map_err(|e| format!("cannot represent the dev configuration: {e}"))?;
         overlay_env(&mut value, env)?;
-        Self::from_table(value)
+        let mut config = Self::from_table(value)?;
+        // Not representable in TOML on purpose (a file cannot turn it on): `idp dev` only.
+        config.esia.dev_keys = true;
+        Ok(config)
     }
 
     fn from_table(value: toml::Table) -> Result<Self, String> {
@@ -505,6 +555,7 @@ impl Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], port)),
                 issuer: format!("http://127.0.0.1:{port}"),
                 body_limit: default_body_limit(),
+                trusted_proxies: Vec::new(),
             },
             database: DatabaseConfig {
                 url: format!("sqlite://{}", data_dir.join("idp.db").display()),
@@ -534,6 +585,8 @@ impl Config {
                 dev_keys: true,
                 ..EsiaConfig::default()
             },
+            metrics: MetricsConfig::default(),
+            log: LogConfig::default(),
         }
     }
 
@@ -621,6 +674,22 @@ impl Config {
             }
         }
         check_upstreams(&self.upstream, &mut problems);
+        for p in &self.server.trusted_proxies {
+            if crate::http::client_ip::Cidr::parse(p).is_none() {
+                problems.push(format!(
+                    "server.trusted_proxies: {p} is not an address or CIDR (e.g. 10.0.0.0/8)"
+                ));
+            }
+        }
+        if let Some(f) = &self.log.format
+            && f != "text"
+            && f != "json"
+        {
+            problems.push("log.format must be \"text\" or \"json\"".into());
+        }
+        if self.metrics.bearer_token.as_deref() == Some("") {
+            problems.push("metrics.bearer_token must not be empty (leave it out instead)".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -796,6 +865,16 @@ master_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
         let dir = Path::new("/tmp/idp-dev-overlay");
         let plain = Config::dev_with_env(dir, 8089, std::iter::empty()).unwrap();
         assert_eq!(plain.server.issuer, "http://127.0.0.1:8089");
+        assert!(
+            plain.esia.dev_keys,
+            "idp dev may use the public ESIA dev keys"
+        );
+        let file: toml::Table = toml::Table::try_from(&plain).unwrap();
+        let served = Config::from_table(file).unwrap();
+        assert!(
+            !served.esia.dev_keys,
+            "a configuration file never turns them on"
+        );
         assert_eq!(plain.keys.master_key_file, Some(dir.join("master.key")));
         assert_eq!(
             plain.keys.reload_secs,

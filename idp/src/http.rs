@@ -8,6 +8,7 @@ mod api_totp;
 mod authorize;
 mod cabinet_sessions;
 mod client_auth;
+pub mod client_ip;
 mod consent;
 mod cookies;
 mod dev_outbox;
@@ -23,12 +24,14 @@ mod identity;
 mod introspect;
 mod login;
 mod logout;
+mod metrics;
 mod operator;
 mod passkeys;
 mod permissions;
 mod profile;
 mod recovery;
 mod registration;
+pub mod request_id;
 mod revoke;
 mod security;
 mod security_pages;
@@ -41,6 +44,7 @@ mod userinfo;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 use crate::app::AppState;
@@ -121,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", get(logout::get).post(logout::post))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/metrics", get(metrics::scrape))
         .merge(identity::routes())
         .merge(admin::routes())
         .merge(admin_esia::routes())
@@ -136,5 +141,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(home::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(security::headers))
+        .layer(from_fn_with_state(state.clone(), client_ip::layer))
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn_with_state(state.clone(), request_id::layer))
         .with_state(state)
 }

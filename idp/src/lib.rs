@@ -16,6 +16,7 @@ pub mod domain;
 pub mod esia;
 pub mod http;
 pub mod jose;
+pub mod metrics;
 pub mod protocol;
 pub mod store;
 

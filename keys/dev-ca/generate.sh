@@ -3,10 +3,14 @@
 # signature login (issue 4). TEST AND DEVELOPMENT MATERIAL ONLY: the private keys are public.
 #
 # Usage: keys/dev-ca/generate.sh        (regenerates every file in keys/dev-ca/)
-# Needs the `openssl` command (3.x). The certificates are valid from 2025-01-01 for 20 years
+#        keys/dev-ca/generate.sh gost   (regenerates only the GOST files, gost-*)
+# Needs the `openssl` command (3.x) and, for the GOST part, its gost engine (Debian:
+# libengine-gost-openssl). The certificates are valid from 2025-01-01 for 20 years
 # (the expired one from 2020-01-01 to 2021-01-01), so tests with an injected clock stay stable.
 set -euo pipefail
 cd "$(dirname "$0")"
+only="${1:-all}"
+if [ "$only" = all ]; then
 rm -rf work && mkdir -p work
 touch work/index.txt
 echo 1000 > work/serial
@@ -99,4 +103,87 @@ openssl ca -gencrl -config work/ca.cnf -cert ca.pem -keyfile ca.key -out ca.crl.
 openssl crl -in ca.crl.pem -outform DER -out ca.crl
 
 rm -rf work
-echo "keys/dev-ca: generated"; ls
+fi
+
+# ---------------------------------------------------------------------------------------
+# GOST R 34.10-2012 (256-bit keys, Streebog-256 digests) through openssl's gost engine:
+# a GOST dev CA (CryptoPro-A parameters), the demo citizen (TC26 paramSetA), a revoked
+# certificate (CryptoPro-A) in the GOST CA's CRL, and a certificate of the same person from
+# an untrusted GOST CA (XchA; the person's key on CryptoPro-B). Serials start at 2000.
+G="-engine gost"
+rm -rf work-gost && mkdir -p work-gost
+touch work-gost/index.txt
+echo 2000 > work-gost/serial
+echo 2000 > work-gost/crlnumber
+cat > work-gost/ca.cnf <<'CNF'
+[ ca ]
+default_ca = gost_ca
+[ gost_ca ]
+dir = work-gost
+database = work-gost/index.txt
+new_certs_dir = work-gost
+serial = work-gost/serial
+crlnumber = work-gost/crlnumber
+default_md = md_gost12_256
+policy = any
+unique_subject = no
+copy_extensions = none
+string_mask = utf8only
+default_crl_days = 7300
+[ any ]
+countryName = optional
+organizationName = optional
+commonName = supplied
+surname = optional
+givenName = optional
+SNILS = optional
+INN = optional
+emailAddress = optional
+[ ca_ext ]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[ citizen_ext ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, nonRepudiation
+extendedKeyUsage = emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+gost_key() { # name paramset (A = CryptoPro-A, B, XA, TCA, …)
+  openssl genpkey $G -algorithm gost2012_256 -pkeyopt "paramset:$2" -out "$1.key" 2>/dev/null
+}
+gost_csr() { # name subject
+  openssl req -new -utf8 $G -key "$1.key" -md_gost12_256 -subj "$2" -out "work-gost/$1.csr" 2>/dev/null
+}
+gost_ca() { # name subject  (self-signed; `ca -selfsign` because req -x509 of openssl 3.0 has no dates)
+  gost_csr "$1" "$2"
+  openssl ca -batch $G -config work-gost/ca.cnf -selfsign -keyfile "$1.key" -extensions ca_ext \
+    -startdate 20250101000000Z -enddate 20450101000000Z -preserveDN -utf8 \
+    -in "work-gost/$1.csr" -out "$1.pem" -notext 2>/dev/null
+}
+gost_issue() { # name ca subject
+  gost_csr "$1" "$3"
+  openssl ca -batch $G -config work-gost/ca.cnf -cert "$2.pem" -keyfile "$2.key" \
+    -extensions citizen_ext -startdate 20250101000000Z -enddate 20450101000000Z -preserveDN \
+    -utf8 -in "work-gost/$1.csr" -out "$1.pem" -notext 2>/dev/null
+}
+GSUBJ="/C=RU/CN=Иванов Иван Иванович/SN=Иванов/GN=Иван Иванович/1.2.643.100.3=11223344595/1.2.643.3.131.1.1=500100732259/emailAddress=ivanov@example.ru"
+gost_key gost-ca A
+gost_key gost-unknown-ca XA
+gost_key gost-citizen TCA
+gost_key gost-revoked A
+gost_key gost-foreign B
+gost_ca gost-ca "/C=RU/O=Dev GOST Certification Centre/CN=Dev GOST CA (development only)"
+gost_ca gost-unknown-ca "/C=RU/O=Unknown GOST Centre/CN=Unknown GOST CA"
+gost_issue gost-citizen gost-ca "$GSUBJ"
+gost_issue gost-revoked gost-ca "$GSUBJ"
+gost_issue gost-foreign gost-unknown-ca "$GSUBJ"
+# The GOST CA's CRL (signed with GOST R 34.10-2012 / Streebog-256) revokes gost-revoked.pem.
+openssl ca $G -config work-gost/ca.cnf -cert gost-ca.pem -keyfile gost-ca.key \
+  -revoke gost-revoked.pem 2>/dev/null
+openssl ca -gencrl $G -config work-gost/ca.cnf -cert gost-ca.pem -keyfile gost-ca.key \
+  -out gost-ca.crl.pem 2>/dev/null
+openssl crl -in gost-ca.crl.pem -outform DER -out gost-ca.crl
+rm -rf work-gost
+echo "keys/dev-ca: generated ($only)"; ls

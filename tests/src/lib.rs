@@ -3,6 +3,7 @@
 //! Redis key prefix), and [`Browser`] drives the HTML flow like a person would.
 
 pub mod browser;
+pub mod cluster;
 pub mod oidc;
 pub mod webauthn;
 

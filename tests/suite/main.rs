@@ -33,6 +33,7 @@ mod esia_rest;
 mod esia_systems;
 mod identity_pages;
 mod messages;
+mod observability;
 mod oidc_flow;
 mod passkeys;
 mod permissions;

@@ -2,7 +2,9 @@
 //! command with the development certification centre's RSA and EC certificates
 //! (`keys/dev-ca/`), the `ds` method in `amr`, a standard account confirmed by its first
 //! signature, and each refusal (expired, unknown CA, wrong challenge, replayed challenge,
-//! revoked, no matching account) with its message.
+//! revoked, no matching account) with its message. GOST R 34.10-2012 (256-bit) signatures
+//! made by `openssl cms -sign -engine gost` with the GOST dev CA's certificates
+//! (`keys/dev-ca/gost-*`; Debian's libengine-gost-openssl) log in the same way.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -47,6 +49,45 @@ fn openssl_sign(data: &str, name: &str) -> Vec<u8> {
         .unwrap();
     let out = child.wait_with_output().expect("openssl cms");
     assert!(out.status.success(), "openssl cms -sign failed");
+    out.stdout
+}
+
+/// A detached CMS signature (DER) of `data` by `keys/dev-ca/{name}.pem` with a GOST
+/// R 34.10-2012 key, made by `openssl cms -sign -engine gost -binary -nosmimecap -outform DER`
+/// (digest Streebog-256, the engine's default for the key).
+fn openssl_sign_gost(data: &str, name: &str) -> Vec<u8> {
+    let mut child = std::process::Command::new("openssl")
+        .args([
+            "cms",
+            "-sign",
+            "-engine",
+            "gost",
+            "-binary",
+            "-nosmimecap",
+            "-outform",
+            "DER",
+        ])
+        .arg("-signer")
+        .arg(dev_ca(&format!("{name}.pem")))
+        .arg("-inkey")
+        .arg(dev_ca(&format!("{name}.key")))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(data.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().expect("openssl cms");
+    assert!(
+        out.status.success(),
+        "openssl cms -sign -engine gost failed (is libengine-gost-openssl installed?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -214,5 +255,52 @@ on_both_backends! {
         let other = app.browser();
         let html = signature_page(&other, &client.0).await;
         refused(submit(&other, &html, &challenge, &sig).await, "уже использована");
+    }
+
+    async fn gost_signature_logs_the_demo_citizen_in(app: TestApp) {
+        let client = app.client("sig-rp", "openid").await;
+        let id = app.user(PHONE, Level::Standard).await;
+        let b = app.browser();
+        let html = signature_page(&b, &client.0).await;
+        let challenge = hidden(&html, "challenge");
+        let sig = b64(&openssl_sign_gost(&challenge, "gost-citizen"));
+        let redirect = b.back_to_client(submit(&b, &html, &challenge, &sig).await).await;
+        let claims = app.id_claims(&client, &redirect).await;
+        assert_eq!(claims["sub"].as_str(), Some(id.as_str()));
+        let amr: Vec<&str> = claims["amr"].as_array().expect("amr").iter().filter_map(Value::as_str).collect();
+        assert_eq!(amr, ["ds"]);
+        // The SNILS in the GOST certificate confirms the standard account, as with RSA.
+        assert_eq!(level_of(&app, &id).await, Level::Confirmed);
+        assert_eq!(claims["acr"].as_str(), Some(Level::Confirmed.acr()));
+    }
+
+    async fn bad_gost_signatures_are_refused_with_a_clear_message(app: TestApp) {
+        let client = app.client("sig-rp", "openid").await;
+        let id = app.user(PHONE, Level::Standard).await;
+        let b = app.browser();
+        // Revoked by the GOST CA's (GOST-signed) CRL; issued by a GOST CA nobody trusts.
+        for (cert, message) in [("gost-revoked", "Сертификат отозван"), ("gost-foreign", "не доверенным")] {
+            let html = signature_page(&b, &client.0).await;
+            let challenge = hidden(&html, "challenge");
+            let sig = b64(&openssl_sign_gost(&challenge, cert));
+            refused(submit(&b, &html, &challenge, &sig).await, message);
+        }
+        // A tampered challenge: the signature is over the shown text with one character changed.
+        let html = signature_page(&b, &client.0).await;
+        let challenge = hidden(&html, "challenge");
+        let mut tampered = challenge.clone();
+        let last = tampered.pop().expect("challenge");
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        let sig = b64(&openssl_sign_gost(&tampered, "gost-citizen"));
+        refused(submit(&b, &html, &challenge, &sig).await, "Подписан не тот текст");
+        // A signature value changed after signing (the last byte of the DER is in the value).
+        let html = signature_page(&b, &client.0).await;
+        let challenge = hidden(&html, "challenge");
+        let mut der = openssl_sign_gost(&challenge, "gost-citizen");
+        let n = der.len();
+        der[n - 1] ^= 1;
+        refused(submit(&b, &html, &challenge, &b64(&der)).await, "Подпись неверна");
+        // Nothing changed.
+        assert_eq!(level_of(&app, &id).await, Level::Standard);
     }
 }

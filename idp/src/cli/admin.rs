@@ -4,6 +4,7 @@
 use clap::Subcommand;
 
 use crate::AppState;
+use crate::cache::invalidation::Change;
 use crate::domain::clients::{ClientSpec, register_in};
 use crate::domain::identifiers::{self, normalize_email, normalize_phone, parse_snils};
 use crate::domain::keyring;
@@ -176,6 +177,7 @@ pub async fn keys(state: &AppState, action: KeysAction) -> Result<(), String> {
                 state.config.keys.overlap_secs,
             )
             .await?;
+            state.bus.publish(&Change::Keys).await;
             println!("new keys: {}", kids.join(", "));
         }
     }
@@ -313,6 +315,7 @@ pub async fn clients(state: &AppState, action: ClientsAction) -> Result<(), Stri
                 .await
                 .map_err(|e| e.to_string())?
             {
+                state.clients.changed(&id).await;
                 println!("client {id} deleted");
             } else {
                 return Err(format!("no client {id}"));

@@ -88,8 +88,15 @@ impl Counters {
     pub async fn failed(&self, state: &AppState) -> Result<Option<i64>, CacheError> {
         let cfg = &state.config.login;
         let wait = bump(state, &self.account, cfg.max_failures).await?;
-        if let Some(a) = &self.address {
-            bump(state, a, cfg.max_failures_per_address).await?;
+        if wait.is_some() {
+            state.metrics.lockout("account");
+        }
+        if let Some(a) = &self.address
+            && bump(state, a, cfg.max_failures_per_address)
+                .await?
+                .is_some()
+        {
+            state.metrics.lockout("address");
         }
         Ok(wait)
     }

@@ -82,6 +82,7 @@ pub async fn check_password_from(
             // The same work as a known login: a dummy hash, a counted failure.
             let _ = verify(state, None, password).await;
             counters.failed(state).await?;
+            state.metrics.login("pwd", "unknown_account");
             Err(LoginError::Failed)
         }
     }

@@ -36,6 +36,7 @@ pub async fn succeeded(
     ip: Option<&str>,
 ) {
     let method = amr.join(" ");
+    state.metrics.login(&method, "success");
     let now = state.clock.now();
     let device = user_agent::describe(user_agent, false);
     let place = ip.unwrap_or("—");
@@ -84,6 +85,7 @@ pub async fn failed(
     user_agent: Option<&str>,
     ip: Option<&str>,
 ) {
+    state.metrics.login(method, reason);
     let now = state.clock.now();
     let result = async {
         history::record(

@@ -1,13 +1,15 @@
 //! Login by electronic signature (ЭЦП / КЭП): the person signs a one-time challenge with a
 //! certificate from a trusted certification centre and sends a CMS (PKCS#7) **detached**
 //! signature. The pure part ([`TrustStore::verify`]) checks the SignedData: the signed
-//! attributes (content type, message digest = SHA-256 of the challenge), the signature over
-//! their DER (RSA PKCS#1 v1.5 / ECDSA P-256, SHA-256, through `ring`), the chain to the
-//! configured trust anchors, the validity dates against the injected clock, the key usage
-//! (digitalSignature or nonRepudiation) and revocation by the configured CRLs; then it reads
-//! the SNILS (OID 1.2.643.100.3), the personal INN (1.2.643.3.131.1.1) and the e-mail from
-//! the subject. GOST R 34.10-2012 is not supported (no GOST in `ring`/RustCrypto): such a
-//! signature is refused as an unsupported algorithm.
+//! attributes (content type, message digest = SHA-256 or Streebog-256 of the challenge), the
+//! signature over their DER (RSA PKCS#1 v1.5 / ECDSA P-256 with SHA-256 through `ring`; GOST
+//! R 34.10-2012 256-bit with Streebog-256 through [`crate::esia::gost`], the value `s || r`
+//! big-endian as openssl's gost engine writes it in CMS), the chain to the configured trust
+//! anchors (RSA, ECDSA or GOST issuers, also for CRLs), the validity dates against the
+//! injected clock, the key usage (digitalSignature or nonRepudiation) and revocation by the
+//! configured CRLs; then it reads the SNILS (OID 1.2.643.100.3), the personal INN
+//! (1.2.643.3.131.1.1) and the e-mail from the subject. GOST R 34.10-2012 512-bit keys are
+//! refused as an unsupported algorithm.
 //!
 //! The stateful part issues single-use challenges in the cache and finds the account
 //! (SNILS, else INN, else e-mail). The session's `amr` value for a signature is [`AMR`].
@@ -27,6 +29,8 @@ use x509_cert::name::Name;
 use crate::app::AppState;
 use crate::cache::CacheError;
 use crate::config::SignatureConfig;
+use crate::esia::certificate::{self as gost_cert, OID_GOST2012_256, OID_SIGN_GOST2012_256};
+use crate::esia::gost::{self, streebog256};
 use crate::store::StoreError;
 use crate::store::users::{self, User};
 
@@ -52,6 +56,8 @@ const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3
 const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const OID_ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+/// `id-tc26-gost3411-12-256` (Streebog-256).
+const OID_STREEBOG256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.643.7.1.1.2.2");
 /// SNILS in a qualified certificate's subject (Приказ ФСБ № 795).
 pub const OID_SNILS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.643.100.3");
 /// A person's INN (ИННФЛ) in a qualified certificate's subject.
@@ -103,7 +109,7 @@ impl SignatureError {
             }
             Self::BadSignature => "Подпись неверна.",
             Self::UnsupportedAlgorithm => {
-                "Алгоритм подписи не поддерживается (поддерживаются RSA и ECDSA P-256 с SHA-256)."
+                "Алгоритм подписи не поддерживается (поддерживаются ГОСТ Р 34.10-2012 с ключом 256 бит и хэшем Стрибог-256, RSA и ECDSA P-256 с SHA-256)."
             }
             Self::UntrustedIssuer => {
                 "Сертификат выдан не аккредитованным (не доверенным) удостоверяющим центром."
@@ -154,7 +160,7 @@ pub struct Signer {
     pub email: Option<String>,
     /// The certificate's serial number in hex.
     pub serial: String,
-    /// `rsa` or `ec-p256`.
+    /// `rsa`, `ec-p256` or `gost2012-256`.
     pub key: &'static str,
     /// The certificate's subject and issuer (RFC 4514 strings) and validity (Unix seconds).
     pub subject: String,
@@ -271,14 +277,24 @@ impl TrustStore {
             .iter()
             .find(|c| signer_matches(si, c))
             .ok_or(SignatureError::NoCertificate)?;
-        if si.digest_alg.oid != OID_SHA256 {
+        let streebog = if si.digest_alg.oid == OID_SHA256 {
+            false
+        } else if si.digest_alg.oid == OID_STREEBOG256 {
+            true
+        } else {
             return Err(SignatureError::UnsupportedAlgorithm);
-        }
+        };
         if sd.encap_content_info.econtent.is_some() {
             // An attached signature carries its own content; the challenge must be detached.
             return Err(SignatureError::Malformed);
         }
-        let digest = ring::digest::digest(&ring::digest::SHA256, challenge);
+        let digest: Vec<u8> = if streebog {
+            streebog256(challenge).to_vec()
+        } else {
+            ring::digest::digest(&ring::digest::SHA256, challenge)
+                .as_ref()
+                .to_vec()
+        };
         let signed = match &si.signed_attrs {
             Some(attrs) => {
                 let mut content_type_ok = false;
@@ -294,7 +310,7 @@ impl TrustStore {
                     } else if a.oid == OID_MESSAGE_DIGEST {
                         digest_ok = v
                             .decode_as::<OctetString>()
-                            .map(|o| o.as_bytes() == digest.as_ref())
+                            .map(|o| o.as_bytes() == digest.as_slice())
                             .unwrap_or(false);
                     }
                 }
@@ -309,6 +325,15 @@ impl TrustStore {
             None => challenge.to_vec(),
         };
         let spki = cert.tbs_certificate().subject_public_key_info();
+        if spki.algorithm.oid == OID_GOST2012_256 {
+            verify_gost_signer(si, cert, streebog, &signed)?;
+            self.check_certificate(cert, &certs, now)?;
+            return Ok(signer_of(cert, "gost2012-256"));
+        }
+        if streebog {
+            // Streebog with an RSA or EC key: not a combination anyone signs with.
+            return Err(SignatureError::UnsupportedAlgorithm);
+        }
         let (alg, key): (&'static dyn VerificationAlgorithm, &'static str) =
             if spki.algorithm.oid == OID_RSA {
                 (&sig::RSA_PKCS1_2048_8192_SHA256, "rsa")
@@ -415,6 +440,35 @@ impl TrustStore {
     }
 }
 
+/// The signer's GOST R 34.10-2012 (256) signature over `signed` (the signed attributes' DER,
+/// or the challenge): digest Streebog-256, signature algorithm `id-tc26-gost3410-12-256` (what
+/// openssl's gost engine writes) or `id-tc26-signwithdigest-gost3410-12-256`, and the value
+/// `s || r` big-endian — the order of RFC 4490 §3.2 / RFC 9337 that openssl's gost engine
+/// and CryptoPro write in CMS. The byte-reversed raw CSP order is not tried: in CMS it
+/// would be a malformed signature.
+fn verify_gost_signer(
+    si: &SignerInfo,
+    cert: &Certificate,
+    streebog: bool,
+    signed: &[u8],
+) -> Result<(), SignatureError> {
+    let sig_oid = si.signature_algorithm.oid;
+    if !streebog || (sig_oid != OID_GOST2012_256 && sig_oid != OID_SIGN_GOST2012_256) {
+        return Err(SignatureError::UnsupportedAlgorithm);
+    }
+    let key = gost_cert::public_key(cert).map_err(|e| match e {
+        gost_cert::CertificateError::Malformed => SignatureError::Malformed,
+        _ => SignatureError::UnsupportedAlgorithm,
+    })?;
+    let value = gost::Signature::from_bytes(si.signature.as_bytes())
+        .map_err(|_| SignatureError::BadSignature)?;
+    if key.verify(signed, &value) {
+        Ok(())
+    } else {
+        Err(SignatureError::BadSignature)
+    }
+}
+
 /// Whether `issuer`'s key verifies the signature on `cert`.
 fn issued_by(cert: &Certificate, issuer: &Certificate) -> bool {
     let Ok(tbs) = cert.tbs_certificate().to_der() else {
@@ -428,6 +482,19 @@ fn issued_by(cert: &Certificate, issuer: &Certificate) -> bool {
 
 fn verify_with(issuer: &Certificate, alg: &ObjectIdentifier, data: &[u8], sig: &[u8]) -> bool {
     let spki = issuer.tbs_certificate().subject_public_key_info();
+    if spki.algorithm.oid == OID_GOST2012_256 {
+        // X.509 certificates and CRLs (RFC 9215): Streebog-256 of the TBS, value `s || r`.
+        if *alg != OID_SIGN_GOST2012_256 {
+            return false;
+        }
+        let (Ok(key), Ok(value)) = (
+            gost_cert::public_key(issuer),
+            gost::Signature::from_bytes(sig),
+        ) else {
+            return false;
+        };
+        return key.verify(data, &value);
+    }
     let Some(public) = spki.subject_public_key.as_bytes() else {
         return false;
     };
@@ -780,6 +847,186 @@ mod tests {
             .map(|r| hex(r.serial_number.as_bytes()))
             .collect();
         assert_eq!(serials, vec!["1003".to_string()]);
+    }
+
+    /// The dev trust store with both CAs (RSA and GOST) and both CRLs, as `idp dev` has it.
+    fn both() -> TrustStore {
+        TrustStore::from_bytes(
+            &[dev("ca.pem"), dev("gost-ca.pem")],
+            &[dev("ca.crl.pem"), dev("gost-ca.crl.pem")],
+        )
+        .expect("store")
+    }
+
+    /// Signs with `openssl cms -sign -engine gost` (detached, DER, Streebog-256 by default).
+    fn sign_gost(data: &[u8], cert: &str) -> Vec<u8> {
+        use std::io::Write;
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../keys/dev-ca");
+        let key = cert.replace(".pem", ".key");
+        let mut child = std::process::Command::new("openssl")
+            .args([
+                "cms",
+                "-sign",
+                "-engine",
+                "gost",
+                "-binary",
+                "-nosmimecap",
+                "-outform",
+                "DER",
+            ])
+            .arg("-signer")
+            .arg(dir.join(cert))
+            .arg("-inkey")
+            .arg(dir.join(key))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("openssl");
+        child.stdin.take().unwrap().write_all(data).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "openssl cms -engine gost (libengine-gost-openssl installed?): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// The signer's signature value inside a CMS (to tamper with it).
+    fn signature_value(cms_der: &[u8]) -> Vec<u8> {
+        let info = ContentInfo::from_der(cms_der).unwrap();
+        let sd: SignedData = info.content.decode_as().unwrap();
+        sd.signer_infos
+            .0
+            .iter()
+            .next()
+            .unwrap()
+            .signature
+            .as_bytes()
+            .to_vec()
+    }
+
+    #[test]
+    fn gost_signature_by_openssl_verifies_and_names_the_person() {
+        let s = sign_gost(b"challenge-1", "gost-citizen.pem");
+        let signer = both().verify(&s, b"challenge-1", now()).expect("gost");
+        assert_eq!(signer.key, "gost2012-256");
+        assert_eq!(signer.snils.as_deref(), Some("11223344595"));
+        assert_eq!(signer.inn.as_deref(), Some("500100732259"));
+        assert_eq!(signer.email.as_deref(), Some("ivanov@example.ru"));
+        assert_eq!(signer.common_name.as_deref(), Some("Иванов Иван Иванович"));
+        assert_eq!(signer.serial, "2002");
+        // The RSA and EC certificates still verify in the same store.
+        assert!(
+            both()
+                .verify(&sign(b"c", "citizen-ec.pem"), b"c", now())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn openssl_writes_the_gost_cms_signature_as_s_then_r_big_endian() {
+        let s = sign_gost(b"challenge-1", "gost-citizen.pem");
+        let value = signature_value(&s);
+        assert_eq!(value.len(), 64);
+        // Our reading of the value (`s || r`, big-endian) verifies over the signed attributes.
+        let info = ContentInfo::from_der(&s).unwrap();
+        let sd: SignedData = info.content.decode_as().unwrap();
+        let si = sd.signer_infos.0.iter().next().unwrap();
+        assert_eq!(si.digest_alg.oid, OID_STREEBOG256);
+        assert_eq!(si.signature_algorithm.oid, OID_GOST2012_256);
+        let attrs = si.signed_attrs.as_ref().unwrap().to_der().unwrap();
+        let cert = Certificate::load_pem_chain(&dev("gost-citizen.pem"))
+            .unwrap()
+            .remove(0);
+        let key = gost_cert::public_key(&cert).unwrap();
+        assert!(key.verify(&attrs, &gost::Signature::from_bytes(&value).unwrap()));
+        // The byte-reversed (raw CryptoPro CSP) order does not.
+        assert!(!key.verify(&attrs, &gost::Signature::from_reversed(&value).unwrap()));
+        // A CMS whose value is reversed is refused.
+        let at = s.windows(64).position(|w| w == value.as_slice()).unwrap();
+        let mut reversed = s.clone();
+        reversed[at..at + 64].reverse();
+        assert_eq!(
+            both().verify(&reversed, b"challenge-1", now()),
+            Err(SignatureError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn gost_refusals() {
+        let check = |cert: &str, data: &[u8]| both().verify(&sign_gost(b"c", cert), data, now());
+        assert_eq!(
+            check("gost-citizen.pem", b"other"),
+            Err(SignatureError::WrongChallenge)
+        );
+        assert_eq!(
+            check("gost-revoked.pem", b"c"),
+            Err(SignatureError::Revoked)
+        );
+        assert_eq!(
+            check("gost-foreign.pem", b"c"),
+            Err(SignatureError::UntrustedIssuer)
+        );
+        // Only the RSA CA trusted: the GOST citizen is not.
+        assert_eq!(
+            store().verify(&sign_gost(b"c", "gost-citizen.pem"), b"c", now()),
+            Err(SignatureError::UntrustedIssuer)
+        );
+        // Without the GOST CRL the revoked certificate passes: the CRL (GOST-signed) refuses it.
+        let bare = TrustStore::from_bytes(&[dev("gost-ca.pem")], &[]).unwrap();
+        assert!(
+            bare.verify(&sign_gost(b"c", "gost-revoked.pem"), b"c", now())
+                .is_ok()
+        );
+        // The clock decides validity for GOST too.
+        assert_eq!(
+            both().verify(&sign_gost(b"c", "gost-citizen.pem"), b"c", 2_524_608_000),
+            Err(SignatureError::Expired)
+        );
+        // A tampered signature value.
+        let mut s = sign_gost(b"c", "gost-citizen.pem");
+        let value = signature_value(&s);
+        let at = s.windows(64).position(|w| w == value.as_slice()).unwrap();
+        s[at + 40] ^= 1;
+        assert_eq!(
+            both().verify(&s, b"c", now()),
+            Err(SignatureError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_gost_crl_with_a_broken_signature_is_refused() {
+        let mut crl =
+            CertificateList::from_der(&pem_body(&dev("gost-ca.crl.pem")).unwrap()).unwrap();
+        assert_eq!(crl.signature_algorithm.oid, OID_SIGN_GOST2012_256);
+        let mut bytes = crl.signature.raw_bytes().to_vec();
+        bytes[5] ^= 1;
+        crl.signature = der::asn1::BitString::from_bytes(&bytes).unwrap();
+        let st = TrustStore {
+            anchors: vec![
+                Certificate::load_pem_chain(&dev("gost-ca.pem"))
+                    .unwrap()
+                    .remove(0),
+            ],
+            crls: vec![crl],
+        };
+        assert_eq!(
+            st.verify(&sign_gost(b"c", "gost-citizen.pem"), b"c", now()),
+            Err(SignatureError::BadCrl)
+        );
+    }
+
+    #[test]
+    fn the_dev_config_trusts_the_gost_ca() {
+        let config = crate::config::SignatureConfig::dev();
+        let st = TrustStore::load(&config).expect("dev trust store");
+        assert!(
+            st.verify(&sign_gost(b"c", "gost-citizen.pem"), b"c", now())
+                .is_ok()
+        );
+        assert_eq!(st.crls.len(), 2);
     }
 
     #[test]

@@ -56,7 +56,8 @@ async fn exchange(
         )
         .into());
     }
-    match request {
+    let grant_type = request.grant_type();
+    let issued = match request {
         TokenRequest::AuthorizationCode {
             code,
             redirect_uri,
@@ -78,5 +79,7 @@ async fn exchange(
         TokenRequest::ClientCredentials { scope } => {
             client_credentials::exchange(state, &client, scope).await
         }
-    }
+    }?;
+    state.metrics.token(grant_type);
+    Ok(issued)
 }

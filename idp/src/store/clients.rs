@@ -1,6 +1,7 @@
 //! Relying parties: registration records, and an in-process cache for the hot paths.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::db::{Db, StoreError};
+use crate::cache::invalidation::{Bus, Change};
 use crate::domain::assurance::Policy;
 use crate::jose::Alg;
 use crate::protocol::client::{AuthMethod, Client};
@@ -116,14 +118,27 @@ pub async fn delete(db: &Db, id: &str) -> Result<bool, StoreError> {
 type CachedClient = (Arc<Client>, Instant);
 
 /// Found clients, kept for a few seconds. A miss always reads the database, so a client
-/// created by the CLI is seen at once; a deleted one is forgotten within [`ClientCache::TTL`].
+/// created by the CLI is seen at once; a changed or deleted one is forgotten on every node as
+/// soon as the change is published (Redis pub/sub, `cache/invalidation.rs`), and at worst
+/// within [`ClientCache::TTL`].
 #[derive(Clone, Default)]
 pub struct ClientCache {
     entries: Arc<RwLock<HashMap<String, CachedClient>>>,
+    /// Bumped by every invalidation; a read that raced one is not cached.
+    epoch: Arc<AtomicU64>,
+    bus: Bus,
 }
 
 impl ClientCache {
     pub const TTL: Duration = Duration::from_secs(5);
+
+    /// A cache that tells the other nodes about invalidations through `bus`.
+    pub fn new(bus: Bus) -> ClientCache {
+        ClientCache {
+            bus,
+            ..ClientCache::default()
+        }
+    }
 
     pub async fn get(&self, db: &Db, id: &str) -> Result<Option<Arc<Client>>, StoreError> {
         if let Ok(map) = self.entries.read()
@@ -132,8 +147,11 @@ impl ClientCache {
         {
             return Ok(Some(c.clone()));
         }
+        let epoch = self.epoch.load(Ordering::Acquire);
         let found = by_id(db, id).await?.map(Arc::new);
-        if let (Some(c), Ok(mut map)) = (&found, self.entries.write()) {
+        if let (Some(c), Ok(mut map)) = (&found, self.entries.write())
+            && self.epoch.load(Ordering::Acquire) == epoch
+        {
             if map.len() > 10_000 {
                 map.clear();
             }
@@ -142,10 +160,33 @@ impl ClientCache {
         Ok(found)
     }
 
-    /// Forgets a client at once on this node (after it was deleted here).
+    /// Forgets a client at once on this node and tells the others (after it was changed or
+    /// deleted here), without waiting for Redis.
     pub fn invalidate(&self, id: &str) {
+        self.forget_local(id);
+        self.bus.publish_later(Change::Client(id.to_owned()));
+    }
+
+    /// Like [`ClientCache::invalidate`], waiting until Redis took the message (the CLI, which
+    /// exits right after).
+    pub async fn changed(&self, id: &str) {
+        self.forget_local(id);
+        self.bus.publish(&Change::Client(id.to_owned())).await;
+    }
+
+    /// Forgets a client on this node only (an invalidation received from another node).
+    pub fn forget_local(&self, id: &str) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut map) = self.entries.write() {
             map.remove(id);
+        }
+    }
+
+    /// Forgets every client on this node.
+    pub fn clear_local(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut map) = self.entries.write() {
+            map.clear();
         }
     }
 }
