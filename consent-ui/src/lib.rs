@@ -81,6 +81,9 @@ pub use upstream::{UpstreamMessage, UpstreamPage, render_upstream};
 /// The stylesheet, to be served at `/assets/style.css` (`text/css; charset=utf-8`).
 pub const STYLESHEET: &str = include_str!("../assets/style.css");
 
+/// The icon, to be served at `/favicon.svg` and `/favicon.ico` (`image/svg+xml`).
+pub const FAVICON: &str = include_str!("../assets/favicon.svg");
+
 /// The script, to be served at `/assets/app.js` (`text/javascript; charset=utf-8`).
 pub const SCRIPT: &str = include_str!("../assets/app.js");
 

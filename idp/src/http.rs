@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home::page))
         .route("/assets/style.css", get(home::stylesheet))
         .route("/assets/app.js", get(home::script))
+        .route("/favicon.ico", get(home::favicon))
+        .route("/favicon.svg", get(home::favicon))
         .route(
             "/.well-known/openid-configuration",
             get(discovery::configuration),

@@ -51,7 +51,7 @@ export async function newPage(browser, opts = {}) {
   });
   page.on('response', (r) => {
     const req = r.request();
-    if (r.status() >= 400 && req.resourceType() !== 'document' && !/\/favicon\.ico$/.test(r.url())) {
+    if (r.status() >= 400 && req.resourceType() !== 'document') {
       problems.push(`${r.status()} for ${req.resourceType()} ${r.url()}`);
     }
   });

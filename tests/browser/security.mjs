@@ -174,7 +174,7 @@ await scenario('security', async (browser) => {
     assert(kinds.every((k) => k === 'Безопасность'), `only security events: ${kinds}`);
     await shot(page, 'history');
     // Known: the feed's four-column table is wider than a phone (reported to its owner).
-    await phoneShot(page, 'history-phone', { allowOverflow: true });
+    await phoneShot(page, 'history-phone');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('link', { name: /CSV/ }).click(),

@@ -62,6 +62,11 @@ pub async fn stylesheet() -> Response {
     asset(consent_ui::STYLESHEET, "text/css; charset=utf-8")
 }
 
+/// The brand mark as the site icon (also at `/favicon.ico`, where browsers look by default).
+pub async fn favicon() -> Response {
+    asset(consent_ui::FAVICON, "image/svg+xml")
+}
+
 pub async fn script() -> Response {
     asset(consent_ui::SCRIPT, "text/javascript; charset=utf-8")
 }

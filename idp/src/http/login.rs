@@ -10,7 +10,7 @@ use consent_ui::Lang;
 use serde::Deserialize;
 
 use super::errors::PageError;
-use super::session_start::load_tx;
+use super::session_start::{load_tx, load_tx_and_lang};
 use super::{cookies, extract};
 use crate::app::AppState;
 use crate::domain::authorization::AuthTx;
@@ -37,18 +37,13 @@ pub async fn page(
     headers: HeaderMap,
     extract::PageParams(q): extract::PageParams<PageQuery>,
 ) -> Result<Response, PageError> {
-    let tx = load_tx(
+    let (tx, lang) = load_tx_and_lang(
         &state,
         &headers,
         q.tx.as_deref().unwrap_or(""),
         q.lang.as_deref(),
     )
     .await?;
-    let lang = extract::lang(
-        &headers,
-        q.lang.as_deref(),
-        tx.request.ui_locales.as_deref(),
-    );
     let hint = tx.request.login_hint.clone().unwrap_or_default();
     Ok(render(&state, &headers, &tx, lang, &hint, None, StatusCode::OK).await)
 }

@@ -98,3 +98,16 @@ pub async fn load_tx(
         .map_err(PageError::from)?
         .ok_or_else(|| PageError::bad_request(lang, "tx_expired"))
 }
+
+/// [`load_tx`] and the page's language: the `lang` parameter, else the request's
+/// `ui_locales`, else the browser's.
+pub async fn load_tx_and_lang(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    lang: Option<&str>,
+) -> Result<(AuthTx, Lang), PageError> {
+    let tx = load_tx(state, headers, id, lang).await?;
+    let lang = extract::lang(headers, lang, tx.request.ui_locales.as_deref());
+    Ok((tx, lang))
+}

@@ -18,7 +18,7 @@ use consent_ui::{Lang, SecondChoice, StrongAuthPage, StrongAuthStep};
 use serde::{Deserialize, Serialize};
 
 use super::errors::PageError;
-use super::session_start::{self, load_tx};
+use super::session_start::{self, load_tx, load_tx_and_lang};
 use super::{cookies, extract};
 use crate::app::AppState;
 use crate::crypto::random_token;
@@ -97,18 +97,13 @@ pub async fn page(
     headers: HeaderMap,
     extract::PageParams(q): extract::PageParams<PageQuery>,
 ) -> Result<Response, PageError> {
-    let tx = load_tx(
+    let (tx, lang) = load_tx_and_lang(
         &state,
         &headers,
         q.tx.as_deref().unwrap_or(""),
         q.lang.as_deref(),
     )
     .await?;
-    let lang = extract::lang(
-        &headers,
-        q.lang.as_deref(),
-        tx.request.ui_locales.as_deref(),
-    );
     let hint = tx.request.login_hint.clone().unwrap_or_default();
     Ok(render(
         &state,
@@ -505,18 +500,13 @@ pub async fn step_up(
     headers: HeaderMap,
     extract::PageParams(q): extract::PageParams<PageQuery>,
 ) -> Result<Response, PageError> {
-    let tx = load_tx(
+    let (tx, lang) = load_tx_and_lang(
         &state,
         &headers,
         q.tx.as_deref().unwrap_or(""),
         q.lang.as_deref(),
     )
     .await?;
-    let lang = extract::lang(
-        &headers,
-        q.lang.as_deref(),
-        tx.request.ui_locales.as_deref(),
-    );
     let session =
         login::current(&state, cookies::read(&headers, cookies::SESSION).as_deref()).await?;
     let Some((session, user)) = session else {
@@ -583,18 +573,13 @@ pub async fn level_page(
     headers: HeaderMap,
     extract::PageParams(q): extract::PageParams<PageQuery>,
 ) -> Result<Response, PageError> {
-    let tx = load_tx(
+    let (tx, lang) = load_tx_and_lang(
         &state,
         &headers,
         q.tx.as_deref().unwrap_or(""),
         q.lang.as_deref(),
     )
     .await?;
-    let lang = extract::lang(
-        &headers,
-        q.lang.as_deref(),
-        tx.request.ui_locales.as_deref(),
-    );
     let Some(too_low) = tx.too_low.clone() else {
         return Err(PageError::bad_request(lang, "tx_expired"));
     };
