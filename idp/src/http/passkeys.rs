@@ -404,13 +404,8 @@ async fn login_options(
         Err(e) => return e.into_response(),
     };
     let en = is_en(req.lang.as_deref());
-    if !cookies::csrf_ok(&state, &headers, &req.csrf) {
-        return csrf_failed().into_response();
-    }
-    match AuthTx::load(&state, &req.tx).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return tx_expired(en).into_response(),
-        Err(e) => return cache_failure(e).into_response(),
+    if let Err(e) = checked_tx(&state, &headers, &req.tx, &req.csrf, en).await {
+        return e.into_response();
     }
     match domain::start_login(&state, &req.tx, &browser(&headers)).await {
         Ok(options) => api::ok(StatusCode::OK, options),
@@ -429,13 +424,9 @@ async fn login_finish(
         Err(e) => return e.into_response(),
     };
     let en = is_en(req.lang.as_deref());
-    if !cookies::csrf_ok(&state, &headers, &req.csrf) {
-        return csrf_failed().into_response();
-    }
-    let mut tx = match AuthTx::load(&state, &req.tx).await {
-        Ok(Some(tx)) => tx,
-        Ok(None) => return tx_expired(en).into_response(),
-        Err(e) => return cache_failure(e).into_response(),
+    let mut tx = match checked_tx(&state, &headers, &req.tx, &req.csrf, en).await {
+        Ok(tx) => tx,
+        Err(e) => return e.into_response(),
     };
     let user_id = match domain::finish_login(
         &state,
@@ -449,27 +440,70 @@ async fn login_finish(
         Ok(id) => id,
         Err(e) => return failure(e, en).into_response(),
     };
-    let user = match users::by_id(&state.db, &user_id).await {
+    let login = Login {
+        user_id: &user_id,
+        amr: &domain::passwordless_amr(),
+        persistent: !req.foreign_computer,
+        unknown: failure(PasskeyError::Unknown, en),
+    };
+    log_in(&state, &headers, peer, &mut tx, login, en).await
+}
+
+/// A person proven by a passkey, for [`log_in`].
+struct Login<'a> {
+    user_id: &'a str,
+    amr: &'a [String],
+    persistent: bool,
+    /// The answer when the account no longer exists.
+    unknown: JsonError,
+}
+
+/// Opens the session for `login` and continues the authorization, answering the script
+/// with `{"redirect": …}` and the session cookie.
+async fn log_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    tx: &mut AuthTx,
+    login: Login<'_>,
+    en: bool,
+) -> Response {
+    let user = match users::by_id(&state.db, login.user_id).await {
         Ok(Some(u)) => u,
-        Ok(None) => return failure(PasskeyError::Unknown, en).into_response(),
+        Ok(None) => return login.unknown.into_response(),
         Err(e) => return JsonError::from(e).into_response(),
     };
     let lang = if en { Lang::En } else { Lang::Ru };
-    let origin = session_start::Origin {
-        headers: &headers,
-        peer,
-    };
+    let origin = session_start::Origin { headers, peer };
     let resp = session_start::open_and_continue(
-        &state,
+        state,
         &origin,
-        &mut tx,
+        tx,
         &user,
-        &domain::passwordless_amr(),
-        !req.foreign_computer,
+        login.amr,
+        login.persistent,
         lang,
     )
     .await;
     as_json(resp)
+}
+
+/// The authorization transaction of a login-page request, after its CSRF token.
+async fn checked_tx(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    csrf: &str,
+    en: bool,
+) -> Result<AuthTx, JsonError> {
+    if !cookies::csrf_ok(state, headers, csrf) {
+        return Err(csrf_failed());
+    }
+    match AuthTx::load(state, id).await {
+        Ok(Some(tx)) => Ok(tx),
+        Ok(None) => Err(tx_expired(en)),
+        Err(e) => Err(cache_failure(e)),
+    }
 }
 
 /// Turns the response of `open_and_continue` (a redirect with the session cookie) into
@@ -590,26 +624,11 @@ async fn second_finish(
         Ok(None) => return tx_expired(en).into_response(),
         Err(e) => return cache_failure(e).into_response(),
     };
-    let user = match users::by_id(&state.db, &pending.user_id).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return tx_expired(en).into_response(),
-        Err(e) => return JsonError::from(e).into_response(),
+    let login = Login {
+        user_id: &pending.user_id,
+        amr: &domain::second_step_amr(&pending.amr),
+        persistent: pending.persistent,
+        unknown: tx_expired(en),
     };
-    let lang = if en { Lang::En } else { Lang::Ru };
-    let origin = session_start::Origin {
-        headers: &headers,
-        peer,
-    };
-    let amr = domain::second_step_amr(&pending.amr);
-    let resp = session_start::open_and_continue(
-        &state,
-        &origin,
-        &mut tx,
-        &user,
-        &amr,
-        pending.persistent,
-        lang,
-    )
-    .await;
-    as_json(resp)
+    log_in(&state, &headers, peer, &mut tx, login, en).await
 }
