@@ -34,7 +34,7 @@ pub fn run(cost: Cost, warmup: Duration, window: Duration) -> Result<Measured, S
         hash(i)?;
         i += 1;
     }
-    let before = CpuSample::take(None);
+    let before = CpuSample::take(&[]);
     let from = Instant::now();
     let end = from + window;
     let mut latencies_us = Vec::new();
@@ -51,7 +51,7 @@ pub fn run(cost: Cost, warmup: Duration, window: Duration) -> Result<Measured, S
         }
         latencies_us.push(u32::try_from(t1.duration_since(t0).as_micros()).unwrap_or(u32::MAX));
     }
-    let usage = before.usage_until(&CpuSample::take(None));
+    let usage = before.usage_until(&CpuSample::take(&[]));
     Ok(Measured {
         latencies_us,
         errors: 0,
@@ -60,5 +60,6 @@ pub fn run(cost: Cost, warmup: Duration, window: Duration) -> Result<Measured, S
         server_cpu: None,
         loadgen_cpu: usage.own,
         other_cpu: usage.other,
+        backing_cpu: None,
     })
 }

@@ -51,9 +51,10 @@ enum Command {
 struct RunArgs {
     #[arg(long, value_enum)]
     scenario: Scenario,
-    /// The provider's base URL (its issuer).
-    #[arg(long, default_value = "http://127.0.0.1:18931")]
-    url: url::Url,
+    /// The provider's base URL (its issuer). Repeatable or comma-separated for several nodes
+    /// sharing one database and cache: connections are spread over them round-robin.
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:18931")]
+    url: Vec<url::Url>,
     /// Length of the measured window.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
@@ -69,9 +70,14 @@ struct RunArgs {
     /// Print one JSON line instead of the table.
     #[arg(long)]
     json: bool,
-    /// The server's process id, to report its CPU use over the window.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// The server's process id, to report its CPU use over the window. Repeatable or
+    /// comma-separated for several nodes (their CPU is summed).
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
+    /// Backing services' process ids (PostgreSQL's postmaster, Redis): their CPU and their
+    /// children's is reported as `backing_cpu` and left out of `other_cpu`.
+    #[arg(long, value_delimiter = ',')]
+    backing_pid: Vec<u32>,
     #[arg(long, default_value = "fns-lk")]
     client_id: String,
     #[arg(long, default_value = "fns-demo-secret")]
@@ -163,7 +169,7 @@ fn run(args: RunArgs) -> Result<(), String> {
 
 async fn http_run(args: &RunArgs, warmup: Duration, window: Duration) -> Result<Report, String> {
     let target = Target {
-        base: args.url.clone(),
+        bases: args.url.clone(),
         client_kind: args.client,
         client: ClientCreds {
             id: args.client_id.clone(),
@@ -187,7 +193,7 @@ async fn http_run(args: &RunArgs, warmup: Duration, window: Duration) -> Result<
     let workers = scenario::prepare(args.scenario, &target, args.connections)
         .await
         .map_err(|e| format!("setup of {} failed: {e}", args.scenario.name()))?;
-    let measured = runner::run(workers, warmup, window, args.server_pid).await;
+    let measured = runner::run(workers, warmup, window, &args.server_pid, &args.backing_pid).await;
     let client = serde_json::to_value(args.client)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned));
@@ -210,4 +216,65 @@ fn summary(path: &PathBuf, idle: Option<u64>, after: Option<u64>) -> Result<(), 
         .map_err(|e| format!("{} is not JSON lines of reports: {e}", path.display()))?;
     print!("{}", report::summary(&reports, idle, after));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(argv: &[&str]) -> Option<RunArgs> {
+        match Cli::try_parse_from(argv).ok()?.command {
+            Command::Run(a) => Some(*a),
+            Command::Summary { .. } => None,
+        }
+    }
+
+    #[test]
+    fn one_url_by_default_several_by_repetition_or_commas() {
+        let one = run_args(&["loadgen", "run", "--scenario", "userinfo"]);
+        assert_eq!(
+            one.map(|a| a.url.iter().map(|u| u.to_string()).collect::<Vec<_>>()),
+            Some(vec!["http://127.0.0.1:18931/".to_string()])
+        );
+        let ports = |argv: &[&str]| {
+            run_args(argv).map(|a| a.url.iter().map(|u| u.port()).collect::<Vec<_>>())
+        };
+        let three = [Some(1), Some(2), Some(3)].to_vec();
+        assert_eq!(
+            ports(&[
+                "loadgen",
+                "run",
+                "--scenario",
+                "refresh",
+                "--url",
+                "http://127.0.0.1:1",
+                "--url",
+                "http://127.0.0.1:2",
+                "--url",
+                "http://127.0.0.1:3",
+            ]),
+            Some(three.clone())
+        );
+        assert_eq!(
+            ports(&[
+                "loadgen",
+                "run",
+                "--scenario",
+                "refresh",
+                "--url",
+                "http://127.0.0.1:1,http://127.0.0.1:2,http://127.0.0.1:3",
+            ]),
+            Some(three)
+        );
+        let pids = run_args(&[
+            "loadgen",
+            "run",
+            "--scenario",
+            "refresh",
+            "--server-pid",
+            "10,11",
+        ])
+        .map(|a| a.server_pid);
+        assert_eq!(pids, Some(vec![10, 11]));
+    }
 }

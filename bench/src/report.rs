@@ -31,6 +31,9 @@ pub struct Report {
     /// Cores' worth of CPU that other processes on the machine used meanwhile (noise).
     #[serde(default)]
     pub other_cpu: Option<f64>,
+    /// Cores' worth of CPU of PostgreSQL and Redis (`--backing-pid`), when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backing_cpu: Option<f64>,
 }
 
 impl Report {
@@ -65,6 +68,7 @@ impl Report {
             server_cpu: m.server_cpu,
             loadgen_cpu: m.loadgen_cpu,
             other_cpu: m.other_cpu,
+            backing_cpu: m.backing_cpu,
         }
     }
 
@@ -276,6 +280,7 @@ mod tests {
             server_cpu: Some(1.0),
             loadgen_cpu: None,
             other_cpu: None,
+            backing_cpu: None,
         };
         Report::new(scenario, None, 1, m)
     }

@@ -26,6 +26,9 @@ pub struct Measured {
     pub loadgen_cpu: Option<f64>,
     /// Cores' worth of CPU used by every other process on the machine (noise).
     pub other_cpu: Option<f64>,
+    /// Cores' worth of CPU of the backing services given by `--backing-pid` (PostgreSQL,
+    /// Redis), not counted in `other_cpu`.
+    pub backing_cpu: Option<f64>,
 }
 
 struct WorkerResult {
@@ -38,8 +41,11 @@ pub async fn run(
     workers: Vec<Worker>,
     warmup: Duration,
     window: Duration,
-    server_pid: Option<u32>,
+    server_pids: &[u32],
+    backing_pids: &[u32],
 ) -> Measured {
+    let server_pids = server_pids.to_vec();
+    let backing_pids = backing_pids.to_vec();
     let start = Instant::now();
     let from = start + warmup;
     let end = from + window;
@@ -49,9 +55,9 @@ pub async fn run(
     }
     let monitor = tokio::spawn(async move {
         sleep_until(from.into()).await;
-        let a = CpuSample::take(server_pid);
+        let a = CpuSample::take(&server_pids).with_backing(&backing_pids);
         sleep_until(end.into()).await;
-        let b = CpuSample::take(server_pid);
+        let b = CpuSample::take(&server_pids).with_backing(&backing_pids);
         a.usage_until(&b)
     });
     let mut out = Measured {
@@ -62,6 +68,7 @@ pub async fn run(
         server_cpu: None,
         loadgen_cpu: None,
         other_cpu: None,
+        backing_cpu: None,
     };
     // Workers stop at `end`; one stuck on a request that never finishes is cut off after a
     // grace period and counted as an error.
@@ -97,6 +104,7 @@ pub async fn run(
         out.server_cpu = usage.server;
         out.loadgen_cpu = usage.own;
         out.other_cpu = usage.other;
+        out.backing_cpu = usage.backing;
     }
     out
 }
@@ -137,6 +145,8 @@ pub struct CpuSample {
     own: Option<f64>,
     server: Option<f64>,
     machine: Option<f64>,
+    /// CPU seconds of each backing process (the given pids and their children).
+    backing: Option<std::collections::HashMap<u32, f64>>,
 }
 
 /// CPU seconds per wall second over an interval (1.0 = one core busy all the time).
@@ -145,18 +155,46 @@ pub struct Usage {
     pub server: Option<f64>,
     /// Everything else on the machine: other people's builds and tests show up here.
     pub other: Option<f64>,
+    /// The backing services (PostgreSQL with its backends, Redis), when given.
+    pub backing: Option<f64>,
 }
 
 impl CpuSample {
-    pub fn take(server_pid: Option<u32>) -> Self {
+    /// `server_pids`: the server's processes (several nodes: their CPU is summed; none: not
+    /// measured).
+    pub fn take(server_pids: &[u32]) -> Self {
+        let server = if server_pids.is_empty() {
+            None
+        } else {
+            server_pids
+                .iter()
+                .map(|p| cpu_seconds(&p.to_string()))
+                .sum::<Option<f64>>()
+        };
         Self {
             at: Instant::now(),
             own: cpu_seconds("self"),
-            server: server_pid.and_then(|p| cpu_seconds(&p.to_string())),
+            server,
+            backing: None,
             machine: std::fs::read_to_string("/proc/stat")
                 .ok()
                 .and_then(|t| machine_busy_seconds(&t)),
         }
+    }
+
+    /// Also samples `parents` and their direct children (PostgreSQL's backends are children
+    /// of the postmaster); nothing when `parents` is empty.
+    pub fn with_backing(mut self, parents: &[u32]) -> Self {
+        if !parents.is_empty() {
+            let mut pids: Vec<u32> = parents.to_vec();
+            pids.extend(children_of(parents));
+            self.backing = Some(
+                pids.into_iter()
+                    .filter_map(|p| Some((p, cpu_seconds(&p.to_string())?)))
+                    .collect(),
+            );
+        }
+        self
     }
 
     pub fn usage_until(&self, later: &CpuSample) -> Usage {
@@ -168,8 +206,26 @@ impl CpuSample {
         let own = rate(self.own, later.own);
         let server = rate(self.server, later.server);
         let machine = rate(self.machine, later.machine);
-        let other = machine.map(|m| (m - own.unwrap_or(0.0) - server.unwrap_or(0.0)).max(0.0));
-        Usage { own, server, other }
+        // A process born in between counts whole; one gone in between is lost (rare: the
+        // nodes keep their pooled database connections).
+        let backing = match (&self.backing, &later.backing) {
+            (Some(a), Some(b)) if wall > 0.0 => Some(
+                b.iter()
+                    .map(|(pid, t)| t - a.get(pid).copied().unwrap_or(0.0))
+                    .sum::<f64>()
+                    / wall,
+            ),
+            _ => None,
+        };
+        let other = machine.map(|m| {
+            (m - own.unwrap_or(0.0) - server.unwrap_or(0.0) - backing.unwrap_or(0.0)).max(0.0)
+        });
+        Usage {
+            own,
+            server,
+            other,
+            backing,
+        }
     }
 }
 
@@ -193,6 +249,28 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
     parse_stat_cpu(&text)
 }
 
+/// Processes whose parent is one of `parents` (from /proc/*/stat).
+fn children_of(parents: &[u32]) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|t| parse_stat_ppid(&t))
+                .is_some_and(|pp| parents.contains(&pp))
+        })
+        .collect()
+}
+
+/// The parent pid (field 4) of a /proc/PID/stat line.
+fn parse_stat_ppid(text: &str) -> Option<u32> {
+    let rest = &text[text.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn parse_stat_cpu(text: &str) -> Option<f64> {
     // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
     let rest = &text[text.rfind(')')? + 1..];
@@ -211,6 +289,17 @@ mod tests {
     fn parses_utime_and_stime_after_the_command_name() {
         let line = "4242 (idp (dev) x) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 3 0 100 1000 200";
         assert_eq!(parse_stat_cpu(line), Some(3.0));
+        assert_eq!(parse_stat_ppid(line), Some(1));
+    }
+
+    #[test]
+    fn finds_its_own_children() {
+        let child = std::process::Command::new("sleep").arg("5").spawn();
+        let Ok(mut child) = child else { return };
+        let found = children_of(&[std::process::id()]).contains(&child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found, "a spawned child is found by its parent pid");
     }
 
     #[test]

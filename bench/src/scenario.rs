@@ -49,7 +49,8 @@ impl Scenario {
 /// What the scenarios need to know about the provider under test.
 #[derive(Clone, Debug)]
 pub struct Target {
-    pub base: url::Url,
+    /// The nodes' base URLs (one issuer behind them); connections go to them in turn.
+    pub bases: Vec<url::Url>,
     pub client_kind: ClientKind,
     /// The client for user flows, introspection and ES256 client credentials.
     pub client: ClientCreds,
@@ -60,6 +61,21 @@ pub struct Target {
     pub password: String,
     /// The ESIA client system (only for `esia-refresh-v3`).
     pub esia: Option<crate::esia::EsiaSystem>,
+}
+
+impl Target {
+    /// The node for the `i`-th connection: round-robin over `bases`.
+    pub fn node(&self, i: usize) -> Result<&url::Url, Error> {
+        if self.bases.is_empty() {
+            return Err("no target URL given".into());
+        }
+        Ok(&self.bases[i % self.bases.len()])
+    }
+
+    /// A new connection to the `i`-th node (round-robin).
+    pub fn conn(&self, i: usize) -> Result<Conn, Error> {
+        Conn::new(self.client_kind, self.node(i)?)
+    }
 }
 
 /// A worker's prepared state: its connection and what it sends.
@@ -98,7 +114,14 @@ enum Job {
 
 /// Prepares `n` workers for `scenario` (user tokens come from real logins, see `user_tokens`).
 pub async fn prepare(scenario: Scenario, target: &Target, n: usize) -> Result<Vec<Worker>, Error> {
-    let conn = || Conn::new(target.client_kind, &target.base);
+    // Worker connections go round-robin over the nodes; setup connections too, so state made
+    // on one node (a code, an SSO session's grants, refresh chains) is used on another.
+    let next = std::cell::Cell::new(0usize);
+    let conn = || {
+        let i = next.get();
+        next.set(i + 1);
+        target.conn(i)
+    };
     let mut workers = Vec::with_capacity(n);
     match scenario {
         Scenario::ClientCredentials | Scenario::ClientCredentialsRs256 => {
@@ -172,10 +195,7 @@ pub async fn prepare(scenario: Scenario, target: &Target, n: usize) -> Result<Ve
                     system: Box::new(system.clone()),
                     token,
                 };
-                workers.push(Worker {
-                    conn: Conn::new(target.client_kind, &target.base)?,
-                    job,
-                });
+                workers.push(Worker { conn: conn()?, job });
             }
         }
         Scenario::Argon2 => return Err("argon2 is not an HTTP scenario".into()),
@@ -252,11 +272,12 @@ fn expect_ok(status: StatusCode) -> Result<(), Error> {
 /// then uses its SSO session for the remaining authorizations, each a separate grant with
 /// its own refresh chain.
 pub async fn user_tokens(target: &Target, n: usize) -> Result<Vec<flow::Tokens>, Error> {
+    // With several nodes, the codes are issued by the first and redeemed at the second.
     let mut browser = Browser {
-        conn: Conn::new(target.client_kind, &target.base)?,
+        conn: target.conn(0)?,
         jar: Jar::default(),
     };
-    let mut token_conn = Conn::new(target.client_kind, &target.base)?;
+    let mut token_conn = target.conn(1)?;
     let login = target.logins.first().ok_or("no demo login given")?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
@@ -275,7 +296,7 @@ async fn check_access_token_alg(
     client: &ClientCreds,
     alg: &str,
 ) -> Result<(), Error> {
-    let mut conn = Conn::new(target.client_kind, &target.base)?;
+    let mut conn = target.conn(0)?;
     let req = Req::form("/token", &[("grant_type", "client_credentials")])
         .header(header::AUTHORIZATION, client.basic());
     let resp = conn.send(req).await?;
@@ -341,5 +362,46 @@ mod tests {
         let jwt = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.e30.sig";
         assert_eq!(jwt_alg(jwt).as_deref(), Some("ES256"));
         assert_eq!(jwt_alg("!!.x.y"), None);
+    }
+
+    fn target(urls: &[&str]) -> Target {
+        Target {
+            bases: urls
+                .iter()
+                .filter_map(|u| url::Url::parse(u).ok())
+                .collect(),
+            client_kind: ClientKind::Hyper,
+            client: ClientCreds {
+                id: "c".into(),
+                secret: "s".into(),
+            },
+            rs256_client: ClientCreds {
+                id: "r".into(),
+                secret: "s".into(),
+            },
+            logins: vec!["+79000000001".into()],
+            password: "p".into(),
+            esia: None,
+        }
+    }
+
+    #[test]
+    fn connections_go_round_robin_over_the_nodes() {
+        let t = target(&[
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:2",
+            "http://127.0.0.1:3",
+        ]);
+        let ports: Vec<_> = (0..7)
+            .map(|i| t.node(i).ok().and_then(|u| u.port()))
+            .collect();
+        assert_eq!(
+            ports,
+            [1, 2, 3, 1, 2, 3, 1].map(Some).to_vec(),
+            "the i-th connection goes to node i mod N"
+        );
+        let one = target(&["http://127.0.0.1:9"]);
+        assert!((0..3).all(|i| one.node(i).ok().and_then(|u| u.port()) == Some(9)));
+        assert!(target(&[]).node(0).is_err());
     }
 }
