@@ -22,6 +22,7 @@ mod health;
 mod home;
 mod identity;
 mod introspect;
+mod level;
 mod login;
 mod logout;
 mod metrics;
@@ -79,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/login/level",
-            get(strong_auth::level_page).post(strong_auth::level_back),
+            get(level::level_page).post(level::level_back),
         )
         .route(
             "/api/security/totp",

@@ -176,8 +176,8 @@ impl Curve {
         CURVES
             .iter()
             .find(|c| c.oids.contains(&oid))
-            .map(Curve::new)
             .ok_or(GostError::UnknownCurve)
+            .and_then(Curve::new)
     }
 
     /// The curve of a parameter set by its name (`id-tc26-gost-3410-2012-256-paramSetA`, …).
@@ -185,26 +185,30 @@ impl Curve {
         CURVES
             .iter()
             .find(|c| c.name == name)
-            .map(Curve::new)
             .ok_or(GostError::UnknownCurve)
+            .and_then(Curve::new)
     }
 
-    fn new(params: &'static CurveParams) -> Curve {
-        // The table above holds odd primes; `Odd::new` cannot fail for them.
-        let fp = Params::new_vartime(Odd::new(params.p).expect("p is odd"));
-        let fq = Params::new_vartime(Odd::new(params.q).expect("q is odd"));
+    /// A curve of the table; a parameter set whose moduli are not odd (none of the table's)
+    /// is refused as unknown rather than trusted.
+    fn new(params: &'static CurveParams) -> Result<Curve, GostError> {
+        let odd = |v: U256| Option::<Odd<U256>>::from(Odd::new(v)).ok_or(GostError::UnknownCurve);
+        let fp = Params::new_vartime(odd(params.p)?);
+        let fq = Params::new_vartime(odd(params.q)?);
+        let q_nz =
+            Option::<NonZero<U256>>::from(NonZero::new(params.q)).ok_or(GostError::UnknownCurve)?;
         let a = Fe::new(&params.a, &fp);
         let b = Fe::new(&params.b, &fp);
         let b3 = b.add(&b).add(&b);
-        Curve {
+        Ok(Curve {
             params,
             fp,
             fq,
             a,
             b3,
             q: params.q,
-            q_nz: NonZero::new(params.q).expect("q is not zero"),
-        }
+            q_nz,
+        })
     }
 
     /// The order `q` of the base point (big-endian bytes).

@@ -64,7 +64,7 @@ pub async fn submit(
         tx.request.ui_locales.as_deref(),
     );
     // A transaction that ended with "account level too low" only returns to the client.
-    if let Some(resp) = super::strong_auth::ended(&state, &tx).await? {
+    if let Some(resp) = super::level::ended(&state, &tx).await? {
         return Ok(resp);
     }
     if !cookies::csrf_ok(&state, &headers, &form.csrf) {
