@@ -52,6 +52,14 @@ pub fn run(cost: Cost, warmup: Duration, window: Duration) -> Result<Measured, S
         latencies_us.push(u32::try_from(t1.duration_since(t0).as_micros()).unwrap_or(u32::MAX));
     }
     let usage = before.usage_until(&CpuSample::take(&[]));
+    let by_op = [(
+        crate::mix::Op::Argon2,
+        crate::runner::Tally {
+            latencies_us: latencies_us.clone(),
+            errors: 0,
+        },
+    )]
+    .into();
     Ok(Measured {
         latencies_us,
         errors: 0,
@@ -61,5 +69,6 @@ pub fn run(cost: Cost, warmup: Duration, window: Duration) -> Result<Measured, S
         loadgen_cpu: usage.own,
         other_cpu: usage.other,
         backing_cpu: None,
+        by_op,
     })
 }

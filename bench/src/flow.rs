@@ -35,15 +35,70 @@ pub struct Tokens {
 
 /// The `/authorize` path for `client` asking for `USER_SCOPE`.
 pub fn authorize_path(client: &ClientCreds, state: &str) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new())
+    authorize_path_with(client, state, None)
+}
+
+/// The same, with a PKCE challenge (S256) when given.
+pub fn authorize_path_with(client: &ClientCreds, state: &str, pkce: Option<&Pkce>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query
         .append_pair("client_id", &client.id)
         .append_pair("response_type", "code")
         .append_pair("scope", USER_SCOPE)
         .append_pair("redirect_uri", REDIRECT_URI)
         .append_pair("state", state)
-        .append_pair("nonce", state)
-        .finish();
-    format!("/authorize?{query}")
+        .append_pair("nonce", state);
+    if let Some(p) = pkce {
+        query
+            .append_pair("code_challenge", &p.challenge)
+            .append_pair("code_challenge_method", "S256");
+    }
+    format!("/authorize?{}", query.finish())
+}
+
+/// A PKCE verifier and its S256 challenge (RFC 7636). One per worker: codes are single-use
+/// anyway, and the server hashes the verifier on every exchange all the same.
+#[derive(Clone, Debug)]
+pub struct Pkce {
+    pub verifier: String,
+    pub challenge: String,
+}
+
+impl Pkce {
+    pub fn random() -> Self {
+        let verifier = idp::crypto::random_token(32);
+        let challenge = idp::crypto::b64url(&idp::crypto::sha256(verifier.as_bytes()));
+        Self {
+            verifier,
+            challenge,
+        }
+    }
+}
+
+/// One authorization code exchange by a browser that is logged in and has consented:
+/// GET `authorize` (built with `authorize_path_with` and `pkce`) must come straight back to
+/// the client with a code, which is exchanged at /token with the verifier.
+pub async fn code_with_session(
+    conn: &mut Conn,
+    session: &Jar,
+    client: &ClientCreds,
+    authorize: &str,
+    pkce: &Pkce,
+) -> Result<Tokens, Error> {
+    let resp = conn.send(session.attach(Req::get(authorize))).await?;
+    let code = match resp.location().map(code_from) {
+        Some(Ok(Some(code))) => code,
+        Some(Err(e)) => return Err(e),
+        _ => {
+            return Err(format!(
+                "/authorize with a session answered {} (Location {:?}), not a code",
+                resp.status,
+                resp.location()
+            )
+            .into());
+        }
+    };
+    exchange_code(conn, client, &code, Some(&pkce.verifier)).await
 }
 
 /// A simulated browser: one connection and a cookie jar (CSRF and SSO session cookies).
@@ -172,21 +227,23 @@ pub async fn password_login(
     }
 }
 
-/// Exchanges an authorization code at /token (client_secret_basic).
+/// Exchanges an authorization code at /token (client_secret_basic), with the PKCE verifier
+/// when the code was asked for with a challenge.
 pub async fn exchange_code(
     conn: &mut Conn,
     client: &ClientCreds,
     code: &str,
+    verifier: Option<&str>,
 ) -> Result<Tokens, Error> {
-    let req = Req::form(
-        "/token",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT_URI),
-        ],
-    )
-    .header(header::AUTHORIZATION, client.basic());
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+    ];
+    if let Some(v) = verifier {
+        form.push(("code_verifier", v));
+    }
+    let req = Req::form("/token", &form).header(header::AUTHORIZATION, client.basic());
     let resp = conn.send(req).await?;
     if resp.status != StatusCode::OK {
         return Err(format!(
@@ -200,7 +257,7 @@ pub async fn exchange_code(
 }
 
 /// The code in a redirect to the client, `None` for a redirect inside the provider.
-fn code_from(location: &str) -> Result<Option<String>, Error> {
+pub fn code_from(location: &str) -> Result<Option<String>, Error> {
     if !location.starts_with(REDIRECT_URI) {
         return Ok(None);
     }
@@ -269,6 +326,23 @@ mod tests {
         assert!(matches!(code_from("/login?tx=1"), Ok(None)));
         let denied = format!("{REDIRECT_URI}?error=access_denied");
         assert!(code_from(&denied).is_err());
+    }
+
+    #[test]
+    fn pkce_challenge_is_the_s256_of_the_verifier() {
+        let p = Pkce::random();
+        let challenge = idp::protocol::pkce::CodeChallenge::parse(&p.challenge, Some("S256"));
+        assert!(challenge.is_ok_and(|c| c.verify(&p.verifier)));
+        let client = ClientCreds {
+            id: "c".into(),
+            secret: "s".into(),
+        };
+        let path = authorize_path_with(&client, "st", Some(&p));
+        assert!(path.ends_with(&format!(
+            "&code_challenge={}&code_challenge_method=S256",
+            p.challenge
+        )));
+        assert!(!authorize_path(&client, "st").contains("code_challenge"));
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! `loadgen`: the load generator for the provider's hot paths. `loadgen run --scenario S`
 //! prepares over HTTP (clients, real logins for user tokens), then drives `--connections`
 //! keep-alive HTTP/1.1 connections for `--seconds` after a warm-up and reports operations
-//! per second, latency percentiles and errors. `loadgen summary` turns the JSON lines of
-//! several runs into the markdown table of docs/performance.md. See bench/run.sh.
+//! per second, latency percentiles and errors (for `mixed`, also per operation kind).
+//! `loadgen summary` turns the JSON lines of several runs into the markdown table of
+//! docs/performance.md. See bench/run.sh and bench/cluster.sh.
 
 mod argon;
 mod esia;
 mod flow;
 mod http;
+mod mix;
+mod mixed;
+mod ops;
 mod report;
 mod runner;
 mod scenario;
@@ -20,6 +24,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::flow::ClientCreds;
 use crate::http::ClientKind;
+use crate::mix::Mix;
 use crate::report::Report;
 use crate::scenario::{Scenario, Target};
 
@@ -92,6 +97,10 @@ struct RunArgs {
     logins: Vec<String>,
     #[arg(long, default_value = "Gosuslugi-2026!")]
     password: String,
+    /// The weights of `mixed`: `kind=weight,...` over login, code, refresh, userinfo,
+    /// introspection, client-credentials. Each worker cycles through them, spread evenly.
+    #[arg(long, default_value = mix::DEFAULT_MIX)]
+    mix: Mix,
     /// The ESIA client system of `esia-refresh-v3` (`idp clients create --esia-certificate`).
     #[arg(long, default_value = "bench-esia")]
     esia_system: String,
@@ -181,6 +190,7 @@ async fn http_run(args: &RunArgs, warmup: Duration, window: Duration) -> Result<
         },
         logins: args.logins.clone(),
         password: args.password.clone(),
+        mix: args.mix.clone(),
         esia: if args.scenario == Scenario::EsiaRefreshV3 {
             Some(
                 esia::EsiaSystem::load(&args.esia_system, &args.esia_key, &args.esia_certificate)
@@ -197,12 +207,11 @@ async fn http_run(args: &RunArgs, warmup: Duration, window: Duration) -> Result<
     let client = serde_json::to_value(args.client)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned));
-    Ok(Report::new(
-        args.scenario.name(),
-        client,
-        args.connections,
-        measured,
-    ))
+    let mut report = Report::new(args.scenario.name(), client, args.connections, measured);
+    if args.scenario == Scenario::Mixed {
+        report.mix = Some(args.mix.to_string());
+    }
+    Ok(report)
 }
 
 fn summary(path: &PathBuf, idle: Option<u64>, after: Option<u64>) -> Result<(), String> {
@@ -276,5 +285,27 @@ mod tests {
         ])
         .map(|a| a.server_pid);
         assert_eq!(pids, Some(vec![10, 11]));
+    }
+
+    #[test]
+    fn the_mix_is_read_from_the_command_line_and_checked() {
+        let mix = |argv: &[&str]| run_args(argv).map(|a| a.mix.to_string());
+        assert_eq!(
+            mix(&["loadgen", "run", "--scenario", "mixed"]).as_deref(),
+            Some(mix::DEFAULT_MIX)
+        );
+        assert_eq!(
+            mix(&[
+                "loadgen",
+                "run",
+                "--scenario",
+                "mixed",
+                "--mix",
+                "userinfo=1,code=1"
+            ])
+            .as_deref(),
+            Some("userinfo=1,code=1")
+        );
+        assert!(run_args(&["loadgen", "run", "--scenario", "mixed", "--mix", "nope=1"]).is_none());
     }
 }

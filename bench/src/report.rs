@@ -1,5 +1,7 @@
 //! Results: one `Report` per run (a human table or one JSON line), and the markdown summary
-//! of a whole `run.sh` session set against the issue's floors and the Node.js figures.
+//! of a whole `run.sh` session set against the issue's floors and the Node.js figures. A run
+//! of several operation kinds (`mixed`) also reports each kind (`ops`); the JSON lines only
+//! gain fields, so older lines still read.
 
 use std::fmt::Write as _;
 
@@ -34,11 +36,39 @@ pub struct Report {
     /// Cores' worth of CPU of PostgreSQL and Redis (`--backing-pid`), when measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backing_cpu: Option<f64>,
+    /// The weights of a `mixed` run (`login=1,code=3,...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix: Option<String>,
+    /// Per operation kind, when the run had more than one; the fields above are the total.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<OpReport>,
 }
 
-impl Report {
-    pub fn new(scenario: &str, client: Option<String>, connections: usize, m: Measured) -> Self {
-        let mut lat = m.latencies_us;
+/// Throughput and latency of one operation kind within a run.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct OpReport {
+    /// `login`, `code`, `refresh`, `userinfo`, `introspection`, `client-credentials`.
+    pub op: String,
+    pub ok: u64,
+    pub errors: u64,
+    /// Successful operations of this kind per second of the window.
+    pub rate: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+/// Nearest-rank percentiles of latencies in microseconds, in milliseconds.
+struct Percentiles {
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl Percentiles {
+    fn of(mut lat: Vec<u32>) -> Self {
         lat.sort_unstable();
         let pct = |q: f64| -> f64 {
             if lat.is_empty() {
@@ -47,28 +77,64 @@ impl Report {
             let rank = ((q * lat.len() as f64).ceil() as usize).clamp(1, lat.len());
             f64::from(lat[rank - 1]) / 1000.0
         };
+        Self {
+            p50: pct(0.50),
+            p90: pct(0.90),
+            p99: pct(0.99),
+            max: pct(1.0),
+        }
+    }
+}
+
+fn rate(ok: usize, secs: f64) -> f64 {
+    if secs > 0.0 { ok as f64 / secs } else { 0.0 }
+}
+
+impl Report {
+    pub fn new(scenario: &str, client: Option<String>, connections: usize, m: Measured) -> Self {
         let secs = m.window.as_secs_f64();
+        let ops = if m.by_op.len() > 1 {
+            m.by_op
+                .into_iter()
+                .map(|(op, t)| {
+                    let ok = t.latencies_us.len();
+                    let p = Percentiles::of(t.latencies_us);
+                    OpReport {
+                        op: op.name().to_owned(),
+                        ok: ok as u64,
+                        errors: t.errors,
+                        rate: rate(ok, secs),
+                        p50_ms: p.p50,
+                        p90_ms: p.p90,
+                        p99_ms: p.p99,
+                        max_ms: p.max,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let ok = m.latencies_us.len();
+        let p = Percentiles::of(m.latencies_us);
         Self {
             scenario: scenario.to_owned(),
             client,
             connections,
             seconds: secs,
-            ok: lat.len() as u64,
+            ok: ok as u64,
             errors: m.errors,
             first_error: m.first_error,
-            rate: if secs > 0.0 {
-                lat.len() as f64 / secs
-            } else {
-                0.0
-            },
-            p50_ms: pct(0.50),
-            p90_ms: pct(0.90),
-            p99_ms: pct(0.99),
-            max_ms: pct(1.0),
+            rate: rate(ok, secs),
+            p50_ms: p.p50,
+            p90_ms: p.p90,
+            p99_ms: p.p99,
+            max_ms: p.max,
             server_cpu: m.server_cpu,
             loadgen_cpu: m.loadgen_cpu,
             other_cpu: m.other_cpu,
             backing_cpu: m.backing_cpu,
+            mix: None,
+            ops,
         }
     }
 
@@ -132,6 +198,23 @@ impl Report {
             cpu(self.loadgen_cpu),
             cpu(self.other_cpu)
         );
+        for o in &self.ops {
+            let _ = writeln!(
+                s,
+                "{:<26} {:>6} {:>10} {:>11.0} {:>8.2} {:>8.2} {:>8.2} {:>8}",
+                format!("  {}", o.op),
+                "",
+                o.ok,
+                o.rate,
+                o.p50_ms,
+                o.p90_ms,
+                o.p99_ms,
+                o.errors
+            );
+        }
+        if let Some(m) = &self.mix {
+            let _ = writeln!(s, "mix: {m}");
+        }
         if let Some(e) = &self.first_error {
             let _ = writeln!(s, "first error: {e}");
         }
@@ -199,6 +282,19 @@ pub fn summary(
             cpu(r.loadgen_cpu),
             cpu(r.other_cpu),
         );
+        for o in &r.ops {
+            let _ = writeln!(
+                s,
+                "| {} / {} | - | {} | - | - | - | {:.2} / {:.2} / {:.2} | {} | - | - | - | - |",
+                r.scenario,
+                o.op,
+                per_second(Some(o.rate)),
+                o.p50_ms,
+                o.p90_ms,
+                o.p99_ms,
+                o.errors,
+            );
+        }
     }
     for (label, kib) in [
         ("idle memory after start", idle_rss_kib),
@@ -267,9 +363,12 @@ fn us(v: Option<f64>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::time::Duration;
 
     use super::*;
+    use crate::mix::Op;
+    use crate::runner::Tally;
 
     fn report(scenario: &str, lat: Vec<u32>, errors: u64) -> Report {
         let m = Measured {
@@ -281,6 +380,7 @@ mod tests {
             loadgen_cpu: None,
             other_cpu: None,
             backing_cpu: None,
+            by_op: BTreeMap::new(),
         };
         Report::new(scenario, None, 1, m)
     }
@@ -322,5 +422,86 @@ mod tests {
     fn errors_fail_a_floor() {
         let r = report("userinfo", vec![10; 20_000], 3);
         assert!(summary(&[r], None, None).contains("**missed**"));
+    }
+
+    fn mixed(by_op: &[(Op, Vec<u32>, u64)]) -> Report {
+        let mut all = Vec::new();
+        let mut map = BTreeMap::new();
+        for (op, lat, errors) in by_op {
+            all.extend_from_slice(lat);
+            map.insert(
+                *op,
+                Tally {
+                    latencies_us: lat.clone(),
+                    errors: *errors,
+                },
+            );
+        }
+        let m = Measured {
+            latencies_us: all,
+            errors: by_op.iter().map(|(_, _, e)| e).sum(),
+            first_error: None,
+            window: Duration::from_secs(2),
+            server_cpu: None,
+            loadgen_cpu: None,
+            other_cpu: None,
+            backing_cpu: None,
+            by_op: map,
+        };
+        Report::new("mixed", None, 4, m)
+    }
+
+    #[test]
+    fn a_mixed_run_reports_each_kind_and_the_total() {
+        let r = mixed(&[
+            (Op::Userinfo, (1..=100).map(|i| i * 1000).collect(), 0),
+            (Op::Login, vec![250_000; 4], 1),
+        ]);
+        assert_eq!((r.ok, r.errors, r.rate), (104, 1, 52.0));
+        // Kinds in `Op` order: login first.
+        let names: Vec<&str> = r.ops.iter().map(|o| o.op.as_str()).collect();
+        assert_eq!(names, ["login", "userinfo"]);
+        let login = &r.ops[0];
+        assert_eq!((login.ok, login.errors, login.rate), (4, 1, 2.0));
+        assert_eq!(login.p99_ms, 250.0);
+        let userinfo = &r.ops[1];
+        assert_eq!(
+            (
+                userinfo.rate,
+                userinfo.p50_ms,
+                userinfo.p90_ms,
+                userinfo.p99_ms
+            ),
+            (50.0, 50.0, 90.0, 99.0)
+        );
+        assert!(r.table().contains("  userinfo"), "{}", r.table());
+        let s = summary(&[r], None, None);
+        assert!(s.contains("| mixed / login | - | 2.0/s |"), "{s}");
+        assert!(s.contains("| mixed / userinfo | - | 50.0/s |"), "{s}");
+    }
+
+    #[test]
+    fn one_kind_runs_keep_their_old_json_and_old_lines_still_read() {
+        let single = report("userinfo", vec![1000; 10], 0);
+        assert!(single.ops.is_empty());
+        let json = serde_json::to_string(&single).unwrap_or_default();
+        assert!(
+            !json.contains("\"ops\"") && !json.contains("\"mix\""),
+            "{json}"
+        );
+        // A line written before `ops`, `mix` and `backing_cpu` existed.
+        let old = r#"{"scenario":"refresh","client":"hyper","connections":64,"seconds":5.0,"ok":100,"errors":0,"first_error":null,"rate":20.0,"p50_ms":1.0,"p90_ms":2.0,"p99_ms":3.0,"max_ms":4.0,"server_cpu":0.5,"loadgen_cpu":0.2}"#;
+        let parsed: Report = serde_json::from_str(old).unwrap();
+        assert!(parsed.ops.is_empty() && parsed.mix.is_none() && parsed.other_cpu.is_none());
+        // A mixed line round-trips with its kinds.
+        let mut m = mixed(&[
+            (Op::Code, vec![2000; 3], 0),
+            (Op::Refresh, vec![1000; 5], 2),
+        ]);
+        m.mix = Some("code=1,refresh=1".into());
+        let back: Report = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back.ops, m.ops);
+        assert_eq!(back.mix.as_deref(), Some("code=1,refresh=1"));
+        assert_eq!(back.ops[1].errors, 2);
     }
 }

@@ -3,11 +3,13 @@
 //! time of the load generator and (given its pid) of the server is read from /proc over the
 //! same window, so a run shows which side was the bottleneck.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use tokio::time::sleep_until;
 
+use crate::mix::Op;
 use crate::scenario::Worker;
 
 /// How long workers may take to finish their last request after the window.
@@ -29,11 +31,19 @@ pub struct Measured {
     /// Cores' worth of CPU of the backing services given by `--backing-pid` (PostgreSQL,
     /// Redis), not counted in `other_cpu`.
     pub backing_cpu: Option<f64>,
+    /// The same successes and errors by operation kind (for `mixed`, one entry per kind).
+    pub by_op: BTreeMap<Op, Tally>,
+}
+
+/// Successful operations' latencies (microseconds) and errors of one kind.
+#[derive(Default, Debug, Clone)]
+pub struct Tally {
+    pub latencies_us: Vec<u32>,
+    pub errors: u64,
 }
 
 struct WorkerResult {
-    latencies_us: Vec<u32>,
-    errors: u64,
+    by_op: BTreeMap<Op, Tally>,
     first_error: Option<String>,
 }
 
@@ -69,6 +79,7 @@ pub async fn run(
         loadgen_cpu: None,
         other_cpu: None,
         backing_cpu: None,
+        by_op: BTreeMap::new(),
     };
     // Workers stop at `end`; one stuck on a request that never finishes is cut off after a
     // grace period and counted as an error.
@@ -87,8 +98,13 @@ pub async fn run(
         };
         match joined {
             Ok(r) => {
-                out.latencies_us.extend(r.latencies_us);
-                out.errors += r.errors;
+                for (op, t) in r.by_op {
+                    out.latencies_us.extend_from_slice(&t.latencies_us);
+                    out.errors += t.errors;
+                    let all = out.by_op.entry(op).or_default();
+                    all.latencies_us.extend(t.latencies_us);
+                    all.errors += t.errors;
+                }
                 if out.first_error.is_none() {
                     out.first_error = r.first_error;
                 }
@@ -111,8 +127,7 @@ pub async fn run(
 
 async fn drive(mut worker: Worker, from: Instant, end: Instant) -> WorkerResult {
     let mut r = WorkerResult {
-        latencies_us: Vec::with_capacity(4096),
-        errors: 0,
+        by_op: BTreeMap::new(),
         first_error: None,
     };
     loop {
@@ -120,19 +135,25 @@ async fn drive(mut worker: Worker, from: Instant, end: Instant) -> WorkerResult 
         if t0 >= end {
             break;
         }
-        let outcome = worker.once().await;
+        let (op, outcome) = worker.once().await;
         let t1 = Instant::now();
         if t0 < from || t1 > end {
             continue;
         }
+        let tally = r.by_op.entry(op).or_insert_with(|| Tally {
+            latencies_us: Vec::with_capacity(4096),
+            errors: 0,
+        });
         match outcome {
             Ok(()) => {
                 let us = t1.duration_since(t0).as_micros();
-                r.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
+                tally
+                    .latencies_us
+                    .push(u32::try_from(us).unwrap_or(u32::MAX));
             }
             Err(e) => {
-                r.errors += 1;
-                r.first_error.get_or_insert_with(|| e.to_string());
+                tally.errors += 1;
+                r.first_error.get_or_insert_with(|| format!("{op}: {e}"));
             }
         }
     }

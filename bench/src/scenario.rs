@@ -1,5 +1,8 @@
 //! The measured scenarios: what each worker prepares over HTTP before the clock starts, and
-//! the one operation it repeats (a request, or for `login` a whole password login).
+//! the operation it repeats (a request, for `login` a whole password login, for `code` an
+//! authorization and its code exchange, for `mixed` the next operation of a weighted mix).
+
+use std::sync::Arc;
 
 use hyper::StatusCode;
 use hyper::body::Bytes;
@@ -8,6 +11,9 @@ use serde::Deserialize;
 
 use crate::flow::{self, Browser, ClientCreds};
 use crate::http::{ClientKind, Conn, Error, Jar, Req, form_body};
+use crate::mix::{Mix, Op};
+use crate::mixed::{MixedJob, Session};
+use crate::ops::{self, expect_ok};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -29,6 +35,11 @@ pub enum Scenario {
     /// ESIA's POST /aas/oauth2/v3/te grant_type=refresh_token with a GOST `client_secret`
     /// signed per request; each worker rotates its own chain (RS256 ESIA tokens).
     EsiaRefreshV3,
+    /// Authorization code exchanges: each worker logs in once, then GET /authorize with its
+    /// session (consent given: straight back with a code) and POST /token with PKCE.
+    Code,
+    /// A weighted mix per worker (`--mix`, default `mix::DEFAULT_MIX`), reported per kind.
+    Mixed,
 }
 
 impl Scenario {
@@ -42,6 +53,8 @@ impl Scenario {
             Scenario::Login => "login",
             Scenario::Argon2 => "argon2",
             Scenario::EsiaRefreshV3 => "esia-refresh-v3",
+            Scenario::Code => "code",
+            Scenario::Mixed => "mixed",
         }
     }
 }
@@ -61,6 +74,8 @@ pub struct Target {
     pub password: String,
     /// The ESIA client system (only for `esia-refresh-v3`).
     pub esia: Option<crate::esia::EsiaSystem>,
+    /// The weights of `mixed`.
+    pub mix: Mix,
 }
 
 impl Target {
@@ -110,6 +125,8 @@ enum Job {
         system: Box<crate::esia::EsiaSystem>,
         token: String,
     },
+    Code(Box<Session>),
+    Mixed(Box<MixedJob>),
 }
 
 /// Prepares `n` workers for `scenario` (user tokens come from real logins, see `user_tokens`).
@@ -198,74 +215,87 @@ pub async fn prepare(scenario: Scenario, target: &Target, n: usize) -> Result<Ve
                 workers.push(Worker { conn: conn()?, job });
             }
         }
+        Scenario::Code | Scenario::Mixed => {
+            let schedule: Arc<[Op]> = target.mix.schedule().into();
+            for i in 0..n {
+                let login = &target.logins[i % target.logins.len().max(1)];
+                let (conn, session, tokens) = Session::open(conn()?, target, login).await?;
+                let job = if scenario == Scenario::Code {
+                    Job::Code(Box::new(session))
+                } else {
+                    // Worker i starts at slot i of the cycle, so the workers' logins (and
+                    // other rare kinds) are spread over time rather than done all at once.
+                    let job = MixedJob::new(
+                        schedule.clone(),
+                        i,
+                        session,
+                        tokens,
+                        login,
+                        &target.password,
+                    )?;
+                    Job::Mixed(Box::new(job))
+                };
+                workers.push(Worker { conn, job });
+            }
+        }
         Scenario::Argon2 => return Err("argon2 is not an HTTP scenario".into()),
     }
     Ok(workers)
 }
 
 impl Worker {
-    /// Performs one operation; `Err` counts as an error (a non-2xx answer, or for `login`
-    /// any step that did not go as a successful login goes).
-    pub async fn once(&mut self) -> Result<(), Error> {
+    /// Performs one operation and says which kind it was; `Err` counts as an error (a non-2xx
+    /// answer, or for `login` and `code` any step that did not go as it should).
+    pub async fn once(&mut self) -> (Op, Result<(), Error>) {
+        let conn = &mut self.conn;
         match &mut self.job {
-            Job::ClientCredentials { auth, body } => {
-                let req = Req::form_body("/token", body.clone())
-                    .header(header::AUTHORIZATION, auth.clone());
-                expect_ok(self.conn.send(req).await?.status)
-            }
+            Job::ClientCredentials { auth, body } => (
+                Op::ClientCredentials,
+                ops::client_credentials(conn, auth, body).await,
+            ),
             Job::Refresh { auth, token } => {
-                let req = Req::form(
-                    "/token",
-                    &[("grant_type", "refresh_token"), ("refresh_token", token)],
-                )
-                .header(header::AUTHORIZATION, auth.clone());
-                let resp = self.conn.send(req).await?;
-                expect_ok(resp.status)?;
-                let next: flow::Tokens = serde_json::from_slice(&resp.body)?;
-                *token = next
-                    .refresh_token
-                    .ok_or("the refresh gave no new refresh token")?;
-                Ok(())
+                let outcome = match ops::refresh(conn, auth, token).await {
+                    Ok(next) => next
+                        .refresh_token
+                        .map(|t| *token = t)
+                        .ok_or_else(|| "the refresh gave no new refresh token".into()),
+                    Err(e) => Err(e),
+                };
+                (Op::Refresh, outcome)
             }
-            Job::Userinfo { bearer } => {
-                let req = Req::get("/userinfo").header(header::AUTHORIZATION, bearer.clone());
-                expect_ok(self.conn.send(req).await?.status)
-            }
+            Job::Userinfo { bearer } => (Op::Userinfo, ops::userinfo(conn, bearer).await),
             Job::Introspection { auth, body } => {
-                let req = Req::form_body("/introspect", body.clone())
-                    .header(header::AUTHORIZATION, auth.clone());
-                let resp = self.conn.send(req).await?;
-                expect_ok(resp.status)?;
-                if !resp.text().contains("\"active\":true") {
-                    return Err("introspection reported the token inactive".into());
-                }
-                Ok(())
+                (Op::Introspection, ops::introspect(conn, auth, body).await)
             }
             Job::Login {
                 client,
                 jar,
                 login,
                 password,
-            } => flow::password_login(&mut self.conn, jar, client, login, password).await,
+            } => (
+                Op::Login,
+                flow::password_login(conn, jar, client, login, password).await,
+            ),
             Job::EsiaRefresh { system, token } => {
-                let resp = self
-                    .conn
-                    .send(system.token_request(("refresh_token", token)))
-                    .await?;
-                expect_ok(resp.status)?;
-                *token = crate::esia::refresh_of(&resp.body)?;
-                Ok(())
+                (Op::EsiaRefresh, esia_refresh(conn, system, token).await)
             }
+            Job::Code(session) => (Op::Code, session.code(conn).await.map(|_| ())),
+            Job::Mixed(job) => job.once(conn).await,
         }
     }
 }
 
-fn expect_ok(status: StatusCode) -> Result<(), Error> {
-    if status.is_success() {
-        Ok(())
-    } else {
-        Err(format!("HTTP {status}").into())
-    }
+async fn esia_refresh(
+    conn: &mut Conn,
+    system: &crate::esia::EsiaSystem,
+    token: &mut String,
+) -> Result<(), Error> {
+    let resp = conn
+        .send(system.token_request(("refresh_token", token)))
+        .await?;
+    expect_ok(resp.status)?;
+    *token = crate::esia::refresh_of(&resp.body)?;
+    Ok(())
 }
 
 /// `n` token sets from real logins: one browser logs in with a password (and consents),
@@ -284,7 +314,7 @@ pub async fn user_tokens(target: &Target, n: usize) -> Result<Vec<flow::Tokens>,
         let code = browser
             .code(&target.client, login, &target.password)
             .await?;
-        out.push(flow::exchange_code(&mut token_conn, &target.client, &code).await?);
+        out.push(flow::exchange_code(&mut token_conn, &target.client, &code, None).await?);
     }
     Ok(out)
 }
@@ -382,6 +412,7 @@ mod tests {
             logins: vec!["+79000000001".into()],
             password: "p".into(),
             esia: None,
+            mix: Mix::default(),
         }
     }
 
