@@ -81,13 +81,9 @@ impl App {
         db.migrate()
             .await
             .map_err(|e| format!("migrations failed: {e}"))?;
-        let cache = Cache::connect(config.cache.url.as_deref(), &config.cache.prefix).await?;
+        let cache = Cache::connect(&config.cache).await?;
         let keys = KeyRing::load(&db, &secrets, clock.now()).await?;
-        let bus = crate::cache::invalidation::Bus::connect(
-            config.cache.url.as_deref(),
-            &config.cache.prefix,
-        )
-        .await?;
+        let bus = crate::cache::invalidation::Bus::connect(&config.cache).await?;
         let proxies = crate::http::client_ip::TrustedProxies::new(&config.server.trusted_proxies);
         let passwords = Passwords::new(config.login.argon2)?;
         let http = reqwest::Client::builder()

@@ -1,13 +1,17 @@
 //! Short-lived state (login transactions, authorization codes, replay caches, failure
-//! counters) behind one interface: an in-process map for one node, or Redis for several.
-//! "Take once" is atomic in both (a locked remove; Redis `GETDEL`).
+//! counters) behind one interface: an in-process map for one node, or Redis (one server or a
+//! Redis Cluster, `connection.rs`) for several. "Take once" is atomic in both (a locked
+//! remove; Redis `GETDEL`).
 
+mod connection;
 pub mod invalidation;
 mod memory;
 mod redis_store;
 
 pub use memory::MemoryCache;
 pub use redis_store::RedisCache;
+
+use crate::config::CacheConfig;
 
 #[derive(Debug, thiserror::Error)]
 #[error("short-lived state store unavailable: {0}")]
@@ -20,11 +24,12 @@ pub enum Cache {
 }
 
 impl Cache {
-    /// Connects to Redis when `url` is given, else an in-process store.
-    pub async fn connect(url: Option<&str>, prefix: &str) -> Result<Cache, String> {
-        match url {
+    /// Connects to Redis (one server or a cluster) when `cache.url` is given, else an
+    /// in-process store.
+    pub async fn connect(config: &CacheConfig) -> Result<Cache, String> {
+        match config.url {
             None => Ok(Cache::Memory(MemoryCache::new())),
-            Some(u) => RedisCache::connect(u, prefix).await.map(Cache::Redis),
+            Some(_) => RedisCache::connect(config).await.map(Cache::Redis),
         }
     }
 

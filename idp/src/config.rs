@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::password::Argon2Params;
 
 mod features;
+mod jobs;
 pub use features::{
     EsiaConfig, LogConfig, MessagesConfig, MetricsConfig, SignatureConfig, UpstreamConfig,
     VerificationConfig, WebauthnConfig,
 };
+pub use jobs::JobsConfig;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +35,8 @@ pub struct Config {
     pub messages: MessagesConfig,
     #[serde(default)]
     pub verification: VerificationConfig,
+    #[serde(default)]
+    pub jobs: JobsConfig,
     #[serde(default)]
     pub dangerous: DangerousConfig,
     /// Upstream OpenID providers (banks) a person may confirm their identity through.
@@ -82,11 +86,14 @@ pub struct DatabaseConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
-    /// `redis://host:port/db`; absent means the in-process store (one node only).
+    /// `redis://host:port/db`; absent means the in-process store (one node only). With
+    /// `cluster = true`, a comma-separated list of seed nodes (`redis://h1:p1,redis://h2:p2`).
     pub url: Option<String>,
     /// Prefix of every Redis key, so several deployments (or tests) can share a server.
     #[serde(default = "default_cache_prefix")]
     pub prefix: String,
+    /// `url` names the seed nodes of a Redis Cluster rather than one server.
+    pub cluster: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -173,7 +180,73 @@ impl Default for CacheConfig {
         Self {
             url: None,
             prefix: default_cache_prefix(),
+            cluster: false,
         }
+    }
+}
+
+impl CacheConfig {
+    /// The servers named by `url`: one, or the seed nodes of a cluster; empty without Redis.
+    pub fn urls(&self) -> Vec<&str> {
+        self.url
+            .as_deref()
+            .map(|u| {
+                u.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn check(&self, problems: &mut Vec<String>) {
+        let urls = self.urls();
+        if self.url.is_some() && urls.is_empty() {
+            problems
+                .push("cache.url must not be empty (leave it out for the in-process store)".into());
+        }
+        for u in &urls {
+            if u.starts_with("rediss://") {
+                problems.push(format!(
+                    "cache.url: {u}: TLS to Redis (rediss://) is not built in; use redis:// on a private network or a local TLS tunnel (stunnel, a sidecar)"
+                ));
+            } else if !u.starts_with("redis://") {
+                problems.push(format!("cache.url: {u} must start with redis://"));
+            }
+        }
+        if self.cluster {
+            if urls.is_empty() {
+                problems.push("cache.cluster = true needs cache.url: the cluster's seed nodes, comma-separated".into());
+            }
+            if urls
+                .iter()
+                .any(|u| redis_database(u).is_some_and(|db| db != 0))
+            {
+                problems.push("cache.url: Redis Cluster has only database 0".into());
+            }
+            if self.prefix.contains('{') || self.prefix.contains('}') {
+                problems.push("cache.prefix must not contain '{' or '}' with cache.cluster = true: a hash tag in the prefix would put every key on one master".into());
+            }
+        } else if urls.len() > 1 {
+            problems.push(
+                "cache.url lists several servers: set cache.cluster = true for Redis Cluster"
+                    .into(),
+            );
+        }
+    }
+}
+
+/// The database number of a `redis://host:port/N` URL, when it names one.
+fn redis_database(u: &str) -> Option<i64> {
+    let path = url::Url::parse(u)
+        .ok()?
+        .path()
+        .trim_start_matches('/')
+        .to_string();
+    if path.is_empty() {
+        None
+    } else {
+        Some(path.parse().unwrap_or(-1))
     }
 }
 
@@ -297,6 +370,7 @@ impl Config {
                 ..MessagesConfig::default()
             },
             verification: VerificationConfig::default(),
+            jobs: JobsConfig::default(),
             dangerous: DangerousConfig {
                 allow_http_issuer: true,
             },
@@ -344,11 +418,7 @@ impl Config {
         if !(1..=86_400).contains(&self.esia.timestamp_window_secs) {
             problems.push("esia.timestamp_window_secs must be between 1 and 86400".into());
         }
-        if let Some(u) = &self.cache.url
-            && !(u.starts_with("redis://") || u.starts_with("rediss://"))
-        {
-            problems.push("cache.url must start with redis:// or rediss://".into());
-        }
+        self.cache.check(&mut problems);
         if self.keys.master_key.is_none() && self.keys.master_key_file.is_none() {
             problems.push("keys.master_key or keys.master_key_file is required".into());
         }
@@ -385,6 +455,7 @@ impl Config {
             }
         }
         self.verification.check(&mut problems);
+        self.jobs.check(&mut problems);
         for path in self
             .signature
             .trust_anchors
@@ -608,6 +679,57 @@ master_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
         let env = [("IDP_TOKENS__CODE_TLL".to_string(), "1".to_string())];
         let err = Config::dev_with_env(dir, 8089, env.into_iter()).unwrap_err();
         assert!(err.contains("code_tll"), "{err}");
+    }
+
+    #[test]
+    fn redis_cluster_seeds_load_from_file_and_environment() {
+        let text = format!(
+            "{BASE}[cache]\ncluster = true\nurl = \"redis://10.0.0.1:7000, redis://10.0.0.2:7000\"\n"
+        );
+        let c = Config::from_toml(&text, std::iter::empty()).unwrap();
+        assert!(c.cache.cluster);
+        assert_eq!(
+            c.cache.urls(),
+            ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]
+        );
+        let env = [
+            ("IDP_CACHE__CLUSTER".to_string(), "true".to_string()),
+            (
+                "IDP_CACHE__URL".to_string(),
+                "redis://127.0.0.1:7001,redis://127.0.0.1:7002/0".to_string(),
+            ),
+        ];
+        let c = Config::from_toml(BASE, env.into_iter()).unwrap();
+        assert!(c.cache.cluster);
+        assert_eq!(c.cache.urls().len(), 2);
+        let plain = Config::from_toml(BASE, std::iter::empty()).unwrap();
+        assert!(!plain.cache.cluster && plain.cache.urls().is_empty());
+    }
+
+    #[test]
+    fn redis_cluster_settings_are_checked() {
+        let with = |cache: &str| {
+            Config::from_toml(&format!("{BASE}[cache]\n{cache}\n"), std::iter::empty())
+        };
+        let err = with("url = \"redis://a:1,redis://b:2\"").unwrap_err();
+        assert!(err.contains("set cache.cluster = true"), "{err}");
+        let err = with("cluster = true").unwrap_err();
+        assert!(err.contains("needs cache.url"), "{err}");
+        let err = with("cluster = true\nurl = \"redis://a:1,http://b:2\"").unwrap_err();
+        assert!(err.contains("http://b:2 must start with redis://"), "{err}");
+        let err = with("cluster = true\nurl = \"redis://a:1/3\"").unwrap_err();
+        assert!(err.contains("only database 0"), "{err}");
+        let err = with("cluster = true\nurl = \"redis://a:1\"\nprefix = \"{idp}:\"").unwrap_err();
+        assert!(err.contains("hash tag in the prefix"), "{err}");
+        let err = with("url = \" , \"").unwrap_err();
+        assert!(err.contains("must not be empty"), "{err}");
+        assert!(with("url = \"redis://a:1/3\"").is_ok());
+        assert!(with("cluster = true\nurl = \"redis://a:1/0,redis://b:2\"").is_ok());
+        assert!(
+            with("url = \"rediss://a:1\"").is_err(),
+            "TLS is not built in"
+        );
+        assert!(with("clustr = true").is_err());
     }
 
     #[test]

@@ -43,7 +43,8 @@ type HttpKey = (String, String, &'static str);
 pub struct Metrics {
     http: Mutex<BTreeMap<HttpKey, Histogram>>,
     logins: Mutex<BTreeMap<(String, String), u64>>,
-    tokens: Mutex<BTreeMap<String, u64>>,
+    /// (grant type, protocol): `""` for `/token`, `"esia"` for ESIA's `/aas/oauth2/*te`.
+    tokens: Mutex<BTreeMap<(String, &'static str), u64>>,
     lockouts: Mutex<BTreeMap<&'static str, u64>>,
     invalidations: AtomicU64,
     /// Queue depths read from the database, cached briefly so scrapes stay cheap.
@@ -51,10 +52,12 @@ pub struct Metrics {
 }
 
 /// Rows waiting in the durable queues.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Queues {
     pub outbox_pending: i64,
     pub jobs_pending: i64,
+    /// Jobs by (kind, status) for `pending`, `running` and `failed`.
+    pub jobs: Vec<(String, String, i64)>,
 }
 
 /// How long a queue-depth reading is reused.
@@ -93,12 +96,19 @@ impl Metrics {
         bump(&self.logins, (method.replace(' ', "+"), outcome.to_owned()));
     }
 
-    /// A token response of `grant_type`.
+    /// A token response of `grant_type` from `/token`.
     pub fn token(&self, grant_type: &str) {
-        bump(&self.tokens, grant_type.to_owned());
+        bump(&self.tokens, (grant_type.to_owned(), ""));
     }
 
-    /// A lock set on an `account` or an `address` by failed logins.
+    /// A token response of `grant_type` from ESIA's token endpoints (`/aas/oauth2/te`,
+    /// `/aas/oauth2/v3/te`): the same counter with `protocol="esia"`.
+    pub fn esia_token(&self, grant_type: &str) {
+        bump(&self.tokens, (grant_type.to_owned(), "esia"));
+    }
+
+    /// A lock set by failed logins: on an `account` or an `address` (passwords), or on an
+    /// account's `second_factor` (wrong authenticator or recovery codes).
     pub fn lockout(&self, kind: &'static str) {
         bump(&self.lockouts, kind);
     }
@@ -113,7 +123,7 @@ impl Metrics {
         let g = self.queues.lock().ok()?;
         g.as_ref()
             .filter(|(at, _)| at.elapsed() < QUEUE_CACHE)
-            .map(|(_, q)| *q)
+            .map(|(_, q)| q.clone())
     }
 
     pub fn store_queues(&self, q: Queues) {
@@ -199,13 +209,18 @@ impl Metrics {
             &mut out,
             "idp_tokens_issued_total",
             "counter",
-            "Successful token responses of /token by grant type.",
+            "Successful token responses by grant type (protocol=\"esia\": ESIA's token endpoints).",
         );
         if let Ok(m) = self.tokens.lock() {
-            for (grant, n) in m.iter() {
+            for ((grant, protocol), n) in m.iter() {
+                let protocol = if protocol.is_empty() {
+                    String::new()
+                } else {
+                    format!(",protocol=\"{protocol}\"")
+                };
                 let _ = writeln!(
                     out,
-                    "idp_tokens_issued_total{{grant_type=\"{}\"}} {n}",
+                    "idp_tokens_issued_total{{grant_type=\"{}\"{protocol}}} {n}",
                     esc(grant)
                 );
             }
@@ -214,10 +229,10 @@ impl Metrics {
             &mut out,
             "idp_lockouts_total",
             "counter",
-            "Locks set by failed logins, on an account or a client address.",
+            "Locks set by failed logins: account, client address, or an account's second factor.",
         );
         if let Ok(m) = self.lockouts.lock() {
-            for kind in ["account", "address"] {
+            for kind in ["account", "address", "second_factor"] {
                 let n = m.get(kind).copied().unwrap_or(0);
                 let _ = writeln!(out, "idp_lockouts_total{{kind=\"{kind}\"}} {n}");
             }
@@ -233,7 +248,7 @@ impl Metrics {
             "idp_cache_invalidations_received_total {}",
             self.invalidations.load(Ordering::Relaxed)
         );
-        if let Some(q) = queues {
+        if let Some(q) = &queues {
             header(
                 &mut out,
                 "idp_outbox_pending",
@@ -245,9 +260,23 @@ impl Metrics {
                 &mut out,
                 "idp_jobs_pending",
                 "gauge",
-                "Background jobs (registry checks) pending or running.",
+                "Background jobs of every kind pending or running.",
             );
             let _ = writeln!(out, "idp_jobs_pending {}", q.jobs_pending);
+            header(
+                &mut out,
+                "idp_jobs",
+                "gauge",
+                "Background jobs by kind and status (pending, running, failed).",
+            );
+            for (kind, status, n) in &q.jobs {
+                let _ = writeln!(
+                    out,
+                    "idp_jobs{{kind=\"{}\",status=\"{}\"}} {n}",
+                    esc(kind),
+                    esc(status)
+                );
+            }
         }
         header(
             &mut out,
@@ -283,10 +312,13 @@ mod tests {
         m.request("/token", "POST", 400, Duration::from_millis(2));
         m.login("pwd sms", "success");
         m.token("authorization_code");
+        m.esia_token("authorization_code");
         m.lockout("account");
+        m.lockout("second_factor");
         let text = m.render(Some(Queues {
             outbox_pending: 3,
             jobs_pending: 1,
+            jobs: vec![("backchannel_logout".into(), "failed".into(), 2)],
         }));
         assert!(text.contains(
             "idp_http_requests_total{route=\"/token\",method=\"POST\",status=\"2xx\"} 1"
@@ -295,8 +327,14 @@ mod tests {
         assert!(text.contains("idp_http_request_duration_seconds_bucket{route=\"/token\",method=\"POST\",status=\"2xx\",le=\"0.005\"} 0"));
         assert!(text.contains("idp_logins_total{method=\"pwd+sms\",outcome=\"success\"} 1"));
         assert!(text.contains("idp_tokens_issued_total{grant_type=\"authorization_code\"} 1"));
+        assert!(text.contains(
+            "idp_tokens_issued_total{grant_type=\"authorization_code\",protocol=\"esia\"} 1"
+        ));
         assert!(text.contains("idp_lockouts_total{kind=\"account\"} 1"));
+        assert!(text.contains("idp_lockouts_total{kind=\"address\"} 0"));
+        assert!(text.contains("idp_lockouts_total{kind=\"second_factor\"} 1"));
         assert!(text.contains("idp_outbox_pending 3"));
+        assert!(text.contains("idp_jobs{kind=\"backchannel_logout\",status=\"failed\"} 2"));
         assert_eq!(esc("a\"b\\"), "a\\\"b\\\\");
     }
 }

@@ -2,6 +2,9 @@
 //! PostgreSQL and a private Redis (`tests/src/cluster.rs`). Bounded in requests, loopback only;
 //! what each fault does is written up in docs/operations.md ("Faults").
 
+mod authorize_redis_down;
+mod backchannel;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -9,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use tests::cluster::{Cluster, Response};
+
+mod redis_cluster;
 
 /// Polls `check` until it holds or `limit` passes (a bound for liveness, not a timing assertion).
 async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)

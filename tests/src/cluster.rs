@@ -133,6 +133,19 @@ impl Process {
         }
     }
 
+    /// Not killed and not exited.
+    pub fn is_running(&self) -> bool {
+        match self
+            .child
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
     pub fn assert_running(&self) {
         let status = match self
             .child
@@ -326,6 +339,175 @@ impl Redis {
     }
 }
 
+/// A private Redis Cluster on loopback: `masters` masters with `replicas` replicas each, made
+/// with `redis-cli --cluster create` (no persistence, node timeout 2 s so a failover takes
+/// seconds). Each node's cluster bus has its own free port (`cluster-port`). Killed on drop.
+pub struct RedisCluster {
+    /// The client port of each node, in start order (masters first as created).
+    pub ports: Vec<u16>,
+    nodes: Vec<Process>,
+    _dir: TempDir,
+}
+
+impl RedisCluster {
+    pub fn start(masters: usize) -> RedisCluster {
+        Self::start_with_replicas(masters, 0)
+    }
+
+    pub fn start_with_replicas(masters: usize, replicas: usize) -> RedisCluster {
+        let dir = TempDir::new("redis-cluster");
+        let count = masters * (1 + replicas);
+        let ports: Vec<u16> = (0..count).map(|_| free_port()).collect();
+        let nodes = ports
+            .iter()
+            .map(|&port| Self::spawn(port, &dir.0))
+            .collect();
+        let mut create = Command::new("redis-cli");
+        create.args(["--cluster", "create"]);
+        create.args(ports.iter().map(|p| format!("127.0.0.1:{p}")));
+        create.args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"]);
+        let out = create.output().expect("redis-cli --cluster create");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cluster = RedisCluster {
+            ports,
+            nodes,
+            _dir: dir,
+        };
+        cluster.wait_ok(Duration::from_secs(30));
+        cluster
+    }
+
+    fn spawn(port: u16, dir: &Path) -> Process {
+        let bus = free_port();
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--cluster-enabled",
+                "yes",
+                "--cluster-port",
+                &bus.to_string(),
+            ])
+            .arg("--cluster-config-file")
+            .arg(dir.join(format!("nodes-{port}.conf")))
+            .args(["--cluster-node-timeout", "2000"])
+            .args(["--repl-diskless-sync-delay", "0"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(dir);
+        let p = Process::spawn(
+            &format!("redis-server :{port}"),
+            cmd,
+            dir.join(format!("redis-{port}.log")),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server :{port} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        p
+    }
+
+    /// The seed list for `cache.url` (every node).
+    pub fn seeds(&self) -> String {
+        self.ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `redis-cli -p PORT ARGS…`, its standard output ("" when the node is down).
+    pub fn cli(&self, port: u16, args: &[&str]) -> String {
+        Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Waits until every live node reports `cluster_state:ok` and every live replica has
+    /// synced with its master (a replica that never synced cannot be promoted).
+    pub fn wait_ok(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let states: Vec<String> = self
+                .live_ports()
+                .into_iter()
+                .map(|p| self.cli(p, &["cluster", "info"]))
+                .collect();
+            let synced = self.live_ports().into_iter().all(|p| {
+                let info = self.cli(p, &["info", "replication"]);
+                info.contains("role:master") || info.contains("master_link_status:up")
+            });
+            if synced && states.iter().all(|s| s.contains("cluster_state:ok")) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Redis Cluster not ok: {states:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Ports of the nodes still running.
+    pub fn live_ports(&self) -> Vec<u16> {
+        self.ports
+            .iter()
+            .zip(&self.nodes)
+            .filter(|(_, n)| n.is_running())
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    /// Ports of the live nodes that are masters now (`ROLE`).
+    pub fn masters(&self) -> Vec<u16> {
+        self.live_ports()
+            .into_iter()
+            .filter(|&p| self.cli(p, &["role"]).starts_with("master"))
+            .collect()
+    }
+
+    /// Keys held by the node on `port` (`DBSIZE`).
+    pub fn dbsize(&self, port: u16) -> u64 {
+        self.cli(port, &["dbsize"]).trim().parse().unwrap_or(0)
+    }
+
+    /// SIGKILL of the node on `port`.
+    pub fn kill(&self, port: u16) {
+        if let Some(i) = self.ports.iter().position(|&p| p == port) {
+            self.nodes[i].kill();
+        }
+    }
+}
+
+/// How [`Cluster::start_with`] sets the deployment up.
+#[derive(Clone, Debug)]
+pub struct ClusterOptions {
+    /// A Redis Cluster (masters, replicas per master) instead of one Redis server.
+    pub redis_cluster: Option<(usize, usize)>,
+    /// `keys.reload_secs` of the nodes (1 s by default, so rotations show up fast).
+    pub keys_reload_secs: u64,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            redis_cluster: None,
+            keys_reload_secs: 1,
+        }
+    }
+}
+
 /// One `idp serve` process.
 pub struct Node {
     pub base: String,
@@ -338,6 +520,8 @@ pub struct Cluster {
     pub issuer: String,
     pub config: PathBuf,
     pub redis: Redis,
+    /// The Redis Cluster the nodes use, when started with one (`redis` is then unused).
+    pub redis_cluster: Option<RedisCluster>,
     pub pg: Postgres,
     pub http: reqwest::Client,
     next: AtomicUsize,
@@ -347,9 +531,21 @@ pub struct Cluster {
 impl Cluster {
     /// Private services, `idp migrate`, one client and one person, then `n` nodes.
     pub async fn start(n: usize) -> Cluster {
+        Self::start_with(n, ClusterOptions::default()).await
+    }
+
+    /// [`Cluster::start`] with options (e.g. a Redis Cluster as the short-lived store).
+    pub async fn start_with(n: usize, options: ClusterOptions) -> Cluster {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let pg = Postgres::start();
         let redis = Redis::start();
+        let redis_cluster = options
+            .redis_cluster
+            .map(|(masters, replicas)| RedisCluster::start_with_replicas(masters, replicas));
+        let (cache_url, cache_cluster) = match &redis_cluster {
+            Some(rc) => (rc.seeds(), true),
+            None => (redis.url(), false),
+        };
         let dir = TempDir::new("nodes");
         let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
         // The issuer is the address of a load balancer; here the first node's.
@@ -370,10 +566,11 @@ acquire_timeout_ms = 1000
 [cache]
 url = "{redis}"
 prefix = "idp:"
+cluster = {cache_cluster}
 
 [keys]
 master_key = "{MASTER_KEY}"
-reload_secs = 1
+reload_secs = {reload}
 
 [login]
 argon2 = {{ memory_kib = 1024, iterations = 1, parallelism = 1 }}
@@ -386,7 +583,8 @@ allow_http_issuer = true
 "#,
                 port = ports[0],
                 db = pg.url(),
-                redis = redis.url(),
+                redis = cache_url,
+                reload = options.keys_reload_secs,
             ),
         )
         .expect("config file");
@@ -395,6 +593,7 @@ allow_http_issuer = true
             issuer,
             config,
             redis,
+            redis_cluster,
             pg,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -741,4 +940,27 @@ fn random_token() -> String {
     let mut b = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).expect("random");
     URL_SAFE_NO_PAD.encode(b)
+}
+
+impl Cluster {
+    /// Starts one more `idp serve` on the cluster's configuration (e.g. after a node was
+    /// killed) and waits until it is ready; returns its index.
+    pub async fn add_node(&mut self) -> usize {
+        let i = self.nodes.len();
+        let port = free_port();
+        let mut cmd = Command::new(idp_binary());
+        cmd.arg("serve")
+            .arg("--config")
+            .arg(&self.config)
+            .env("IDP_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn");
+        let log = self.dir.0.join(format!("node{i}.log"));
+        let process = Process::spawn(&format!("idp serve #{i}"), cmd, log);
+        self.nodes.push(Node {
+            base: format!("http://127.0.0.1:{port}"),
+            process,
+        });
+        self.wait_ready(i).await;
+        i
+    }
 }

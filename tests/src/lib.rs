@@ -101,6 +101,7 @@ impl TestApp {
             config.cache = CacheConfig {
                 url: Some(REDIS_URL.into()),
                 prefix: format!("idp_t_{unique}:"),
+                cluster: false,
             };
             require_redis().await;
         }

@@ -25,6 +25,7 @@ macro_rules! on_both_backends {
 mod admin_api;
 mod assurance;
 mod authorize;
+mod backchannel_jobs;
 mod browser;
 mod cabinet;
 mod esia_flow;
@@ -35,6 +36,7 @@ mod identity_pages;
 mod messages;
 mod observability;
 mod oidc_flow;
+mod operator_metrics;
 mod passkeys;
 mod permissions;
 mod profile;

@@ -238,7 +238,7 @@ on_both_backends! {
 
     async fn wrong_expired_and_exhausted_codes_are_refused(app: TestApp) {
         let client = app.client("rp", "openid").await;
-        app.user(PHONE, Level::Standard).await;
+        let sub = app.user(PHONE, Level::Standard).await;
         let b = app.browser();
         let (_, html) = start_code_login(&b, &client.0, PHONE).await;
         let code = code_sent(&app, PHONE).await;
@@ -268,6 +268,20 @@ on_both_backends! {
         let (_, status, html2) = page(submit_code(&b, &html, &fresh).await);
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(alert(&html2).contains("закончились"), "{html2}");
+        // Every refused code is in the person's login history, as a failed "sms" login.
+        let history = idp::store::login_history::list(&app.state.db, &sub, 50, 0)
+            .await
+            .expect("history");
+        let reasons = |r: &str| {
+            history
+                .iter()
+                .filter(|l| l.outcome == "failure" && l.method == "sms")
+                .filter(|l| l.reason.as_deref() == Some(r))
+                .count()
+        };
+        assert_eq!(reasons("wrong_code"), 4, "{history:?}");
+        assert_eq!(reasons("code_expired"), 1, "{history:?}");
+        assert_eq!(reasons("code_exhausted"), 1, "{history:?}");
         // The flow belongs to its browser: another one cannot use it.
         let thief = app.browser();
         let (_, _, login_page) = page(thief.authorize(&request(&client.0)).await);

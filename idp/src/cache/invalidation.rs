@@ -7,6 +7,12 @@
 //! drops everything once it is subscribed again, since messages may have been missed.
 //! Without Redis (one node) there is nobody to tell: [`Bus::publish`] does nothing.
 //!
+//! With Redis Cluster (`cache.cluster = true`) a `PUBLISH` on any node reaches the subscribers
+//! of every node (Redis 7 broadcasts classic pub/sub over the cluster bus), so a node publishes
+//! through its cluster connection and subscribes on one seed node of `cache.url`. When that
+//! seed goes away it subscribes on the next seed (round robin) and, as after any lost
+//! subscription, drops everything once subscribed again.
+//!
 //! Bound: normally the time of one Redis round trip; if a message is lost (Redis down at
 //! that moment), the caches' own expiry still holds: 5 s for clients
 //! ([`ClientCache::TTL`]) and `keys.reload_secs` for keys.
@@ -18,9 +24,10 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::aio::ConnectionManager;
 
+use super::connection::RedisConn;
 use crate::app::{AppState, Inner};
+use crate::config::CacheConfig;
 
 /// What changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,8 +61,9 @@ impl Change {
 }
 
 struct RedisBus {
-    client: redis::Client,
-    conn: ConnectionManager,
+    /// Where to subscribe: the server, or each seed node of a cluster in turn.
+    subscribe_to: Vec<redis::Client>,
+    conn: RedisConn,
     channel: String,
 }
 
@@ -64,23 +72,22 @@ struct RedisBus {
 pub struct Bus(Option<Arc<RedisBus>>);
 
 impl Bus {
-    /// A bus over Redis when `url` is given.
-    pub async fn connect(url: Option<&str>, prefix: &str) -> Result<Bus, String> {
-        let Some(url) = url else {
+    /// A bus over Redis (one server or a cluster) when `cache.url` is given.
+    pub async fn connect(config: &CacheConfig) -> Result<Bus, String> {
+        if config.url.is_none() {
             return Ok(Bus(None));
-        };
-        let client = redis::Client::open(url).map_err(|e| format!("invalid Redis URL: {e}"))?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2);
-        let conn = ConnectionManager::new_with_config(client.clone(), config)
-            .await
-            .map_err(|e| format!("cannot connect to Redis: {e}"))?;
+        }
+        let subscribe_to = config
+            .urls()
+            .into_iter()
+            .map(redis::Client::open)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("invalid Redis URL: {e}"))?;
+        let conn = RedisConn::connect(config).await?;
         Ok(Bus(Some(Arc::new(RedisBus {
-            client,
+            subscribe_to,
             conn,
-            channel: format!("{prefix}invalidate"),
+            channel: format!("{}invalidate", config.prefix),
         }))))
     }
 
@@ -88,10 +95,9 @@ impl Bus {
     /// A failure is logged, not returned: the caches' expiry bounds staleness anyway.
     pub async fn publish(&self, change: &Change) {
         let Some(bus) = &self.0 else { return };
-        let mut c = bus.conn.clone();
         let mut cmd = redis::cmd("PUBLISH");
         cmd.arg(&bus.channel).arg(change.encode());
-        let sent = cmd.query_async::<i64>(&mut c);
+        let sent = bus.conn.query::<i64>(&cmd);
         match tokio::time::timeout(Duration::from_secs(3), sent).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "publishing a cache invalidation failed"),
@@ -131,11 +137,17 @@ async fn subscribe_forever(
 ) {
     let mut subscribed = Some(subscribed);
     let mut first = true;
-    loop {
+    for turn in 0.. {
         if weak.strong_count() == 0 {
             return;
         }
-        match bus.client.get_async_pubsub().await {
+        // A lost or failed subscription moves on to the next seed node (a cluster's).
+        let seeds = bus.subscribe_to.len().max(1);
+        let Some(client) = bus.subscribe_to.get(turn % seeds) else {
+            tracing::warn!("no Redis server to subscribe to cache invalidations on");
+            return;
+        };
+        match client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(&bus.channel).await {
                 Ok(()) => {
                     if !first {

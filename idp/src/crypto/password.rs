@@ -36,12 +36,18 @@ pub enum Verified {
 
 type Job = Box<dyn FnOnce(&Argon2<'static>, &mut Vec<Block>) + Send>;
 
-/// A password thread frees its Argon2 memory after this long without work.
+/// The Argon2 memory is given back after this long without work.
 const IDLE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Hashes and verifies passwords on a few dedicated threads (one per core), each reusing its
-/// Argon2 memory between jobs: a burst of logins queues instead of starving the async
-/// runtime, and no login pays for faulting in 19 MiB of fresh memory.
+/// Argon2 block arrays kept between jobs, shared by the password threads (at most one per
+/// thread); emptied when the threads go idle.
+type Pool = Arc<Mutex<Vec<Vec<Block>>>>;
+
+/// Hashes and verifies passwords on a few dedicated threads (one per core) that reuse Argon2
+/// memory between jobs: a burst of logins queues instead of starving the async runtime, and no
+/// login pays for faulting in 19 MiB of fresh memory. After [`IDLE`] without work the memory
+/// is freed, and [`return_large_frees_to_the_os`] makes sure the allocator really gives it
+/// back (docs/performance.md, "Several nodes": the soak's memory).
 #[derive(Clone)]
 pub struct Passwords {
     argon: Argon2<'static>,
@@ -62,25 +68,38 @@ impl Passwords {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
+        return_large_frees_to_the_os();
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let pool: Pool = Arc::default();
         for i in 0..cores {
             let rx = rx.clone();
             let argon = argon.clone();
+            let pool = pool.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
-                    let mut blocks: Vec<Block> = Vec::new();
                     loop {
-                        // The lock is held only while waiting for the next job.
+                        // The lock is held only while waiting for the next job, so the thread
+                        // that times out is the one that saw no job for IDLE: all are idle.
                         let job = match rx.lock() {
                             Ok(r) => r.recv_timeout(IDLE),
                             Err(_) => return,
                         };
                         match job {
-                            Ok(job) => job(&argon, &mut blocks),
-                            // Idle: give the Argon2 memory back instead of keeping it.
-                            Err(mpsc::RecvTimeoutError::Timeout) => blocks = Vec::new(),
+                            Ok(job) => {
+                                let mut blocks = take_buffer(&pool);
+                                job(&argon, &mut blocks);
+                                if let Ok(mut p) = pool.lock() {
+                                    p.push(blocks);
+                                }
+                            }
+                            // Idle: give every thread's Argon2 memory back.
+                            Err(mpsc::RecvTimeoutError::Timeout) => {
+                                if let Ok(mut p) = pool.lock() {
+                                    *p = Vec::new();
+                                }
+                            }
                             Err(mpsc::RecvTimeoutError::Disconnected) => return, // the app is gone
                         }
                     }
@@ -152,6 +171,34 @@ impl Passwords {
 }
 
 /// Hashes into reused memory and formats the PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
+/// A kept block array, or an empty one that Argon2 will size on first use.
+fn take_buffer(pool: &Pool) -> Vec<Block> {
+    pool.lock()
+        .ok()
+        .and_then(|mut p| p.pop())
+        .unwrap_or_default()
+}
+
+/// glibc's malloc raises its mmap threshold each time a large mmapped block is freed, so after
+/// the first freed 19 MiB Argon2 array later ones come from the heap and stay resident when
+/// freed (the soak's +21 MiB on one node). Fixing the threshold at 1 MiB keeps large blocks
+/// mmapped, so freeing them returns the memory. Process-wide and idempotent; other
+/// allocators and platforms need nothing.
+fn return_large_frees_to_the_os() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            #[allow(unsafe_code)]
+            // SAFETY: mallopt only sets an allocator tunable; it is thread-safe in glibc and
+            // has no pointer arguments.
+            unsafe {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+            }
+        });
+    }
+}
+
 fn hash_with(
     argon: &Argon2<'static>,
     blocks: &mut Vec<Block>,

@@ -243,14 +243,17 @@ pub async fn open_session(
 }
 
 /// Ends a session: its session-bound grants are revoked and every client that took part
-/// gets a back-channel logout token.
+/// gets a back-channel logout token, as a durable job queued in the same transaction as the
+/// session's end (all of it happens, or none of it).
 pub async fn end_session(state: &AppState, sid: &str) -> Result<(), StoreError> {
     let now = state.clock.now();
-    let Some(session) = sessions::end_by_sid(&state.db, sid, now).await? else {
+    let participants = grants::by_sid(&state.db, sid).await?;
+    let mut tx = state.db.write().begin().await?;
+    let Some(session) = sessions::end_by_sid_in(&mut tx, sid, now).await? else {
         return Ok(());
     };
-    let participants = grants::by_sid(&state.db, sid).await?;
-    grants::revoke_session_grants(&state.db, sid, now).await?;
-    super::backchannel::notify(state, &session, &participants).await;
+    grants::revoke_session_grants_in(&mut tx, sid, now).await?;
+    super::backchannel::enqueue(state, &mut tx, &session.user_id, sid, &participants).await?;
+    tx.commit().await?;
     Ok(())
 }

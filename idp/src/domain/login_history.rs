@@ -76,7 +76,9 @@ pub async fn succeeded(
     }
 }
 
-/// A failed login of a known account (`reason`: `wrong_password`, `locked`, `wrong_code`).
+/// A failed login of a known account (`reason`: `wrong_password`, `locked`, `wrong_code`,
+/// and for second factors `code_expired`, `code_exhausted`, `passkey_refused`,
+/// `signature_refused`; see `mfa::second_factor_failed`).
 pub async fn failed(
     state: &AppState,
     user_id: &str,

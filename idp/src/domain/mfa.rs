@@ -196,10 +196,30 @@ pub async fn check_second_factor(
             Ok(f)
         }
         None => {
-            state.cache.incr(&fail_key, FAILURE_WINDOW).await?;
+            let failures = state.cache.incr(&fail_key, FAILURE_WINDOW).await?;
+            if failures == ACCOUNT_ATTEMPTS {
+                // This failure locks the account's second step for the window.
+                state.metrics.lockout("second_factor");
+            }
             Err(MfaError::WrongCode)
         }
     }
+}
+
+/// A refused second factor `factor` (`otp`, `sms`, `hwk`, `ds`) of the pending login
+/// `pending`, for `reason` (`wrong_code`, `code_expired`, `locked`, `passkey_refused`, ...):
+/// counted in `idp_logins_total` and written to the person's login history and feed like a
+/// wrong password, with the `amr` the login would have had (`pwd otp mfa`).
+pub async fn second_factor_failed(
+    state: &AppState,
+    pending: &Pending,
+    factor: &str,
+    reason: &str,
+    user_agent: Option<&str>,
+    ip: Option<&str>,
+) {
+    let method = combined_amr_with(&pending.amr, factor).join(" ");
+    super::login_history::failed(state, &pending.user_id, &method, reason, user_agent, ip).await;
 }
 
 /// A first factor passed, waiting for the second one.

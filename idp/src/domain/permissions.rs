@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use crate::app::AppState;
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::store::consents::{self, Consent, HistoryEntry};
-use crate::store::sessions::Session;
 use crate::store::{StoreError, events, grants};
 
 /// The feed's kind for permission changes.
@@ -101,14 +100,20 @@ pub async fn revoke(
         now,
     )
     .await?;
+    tell_the_client(state, &mut tx, user_id, ended).await?;
     tx.commit().await?;
-    tell_the_client(state, user_id, ended).await;
     super::login_history::notify_user(state, user_id, EVENT_KIND, &summary).await?;
     Ok(true)
 }
 
-/// Sends a back-channel logout for each session the ended grants were made in.
-async fn tell_the_client(state: &AppState, user_id: &str, ended: Vec<grants::Grant>) {
+/// Queues a back-channel logout for each session the ended grants were made in, in the
+/// revocation's transaction.
+async fn tell_the_client(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+    ended: Vec<grants::Grant>,
+) -> Result<(), StoreError> {
     let mut by_sid: BTreeMap<String, Vec<grants::Grant>> = BTreeMap::new();
     for g in ended {
         if let Some(sid) = g.sid.clone() {
@@ -116,20 +121,9 @@ async fn tell_the_client(state: &AppState, user_id: &str, ended: Vec<grants::Gra
         }
     }
     for (sid, participants) in by_sid {
-        // The logout token names the session by its sid; nothing else of it is read.
-        let session = Session {
-            id_hash: String::new(),
-            sid,
-            user_id: user_id.to_owned(),
-            auth_time: 0,
-            amr: Vec::new(),
-            persistent: false,
-            created_at: 0,
-            last_seen_at: 0,
-            expires_at: 0,
-        };
-        super::backchannel::notify(state, &session, &participants).await;
+        super::backchannel::enqueue(state, conn, user_id, &sid, &participants).await?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

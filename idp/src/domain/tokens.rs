@@ -99,22 +99,30 @@ pub fn verify_own_id_token(keys: &KeySet, issuer: &str, token: &str) -> Option<M
     (claims.get("iss").and_then(Value::as_str) == Some(issuer)).then_some(claims)
 }
 
+/// Who a back-channel logout token is for, and its `jti` (fixed when the logout is queued,
+/// so every delivery attempt carries the same one and the client can drop repeats).
+pub struct LogoutNotice<'a> {
+    pub client_id: &'a str,
+    pub sub: &'a str,
+    pub sid: &'a str,
+    pub jti: &'a str,
+}
+
 /// A back-channel logout token (OIDC Back-Channel Logout §2.4).
 pub fn logout_token(
     keys: &KeySet,
     alg: Alg,
     issuer: &str,
-    client_id: &str,
-    sub: &str,
-    sid: &str,
+    n: &LogoutNotice<'_>,
     now: i64,
 ) -> Option<String> {
+    let (sub, sid) = (n.sub, n.sid);
     let claims = serde_json::json!({
         "iss": issuer,
-        "aud": client_id,
+        "aud": n.client_id,
         "iat": now,
         "exp": now + 120,
-        "jti": crate::crypto::random_token(16),
+        "jti": n.jti,
         "sub": sub,
         "sid": sid,
         "events": { "http://schemas.openid.net/event/backchannel-logout": {} },

@@ -1,4 +1,9 @@
 //! The authorization endpoint (GET and POST): validate, then hand over to the flow.
+//!
+//! Failures of the database or the short-lived store (Redis) before the client and its
+//! redirect URI are known get a page (503, in Russian); after, the browser goes back to the
+//! client with `error=temporarily_unavailable` (or `server_error`), `state` and `iss`
+//! (RFC 6749 §4.1.2.1, RFC 9207), so the client can tell its user and retry.
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -7,9 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::errors::PageError;
 use super::{cookies, extract};
 use crate::app::AppState;
-use crate::domain::authorization::{AuthTx, Step, proceed};
+use crate::domain::authorization::{AuthTx, FlowError, Step, proceed};
 use crate::domain::login;
 use crate::protocol::authorize::{AuthorizeError, UnverifiedAuthorizationRequest, validate};
+use crate::store::StoreError;
 
 pub async fn get(
     State(state): State<AppState>,
@@ -72,7 +78,10 @@ async fn start(
     let session =
         match login::current(state, cookies::read(headers, cookies::SESSION).as_deref()).await {
             Ok(s) => s,
-            Err(e) => return PageError::from(e).into_response(),
+            Err(e) => {
+                let transient = matches!(e, StoreError::Unavailable(_));
+                return back_unavailable(state, &tx, &e, transient);
+            }
         };
     continue_flow(state, &mut tx, session.as_ref(), lang).await
 }
@@ -82,11 +91,18 @@ pub async fn continue_flow(
     state: &AppState,
     tx: &mut AuthTx,
     session: Option<&(crate::store::sessions::Session, crate::store::users::User)>,
-    lang: consent_ui::Lang,
+    // Kept for the callers: every failure from here on goes back to the client, not a page.
+    _lang: consent_ui::Lang,
 ) -> Response {
     let step = match proceed(state, tx, session).await {
         Ok(s) => s,
-        Err(e) => return PageError::from_store(lang, &e, true).into_response(),
+        Err(e) => {
+            let transient = matches!(
+                e,
+                FlowError::Cache(_) | FlowError::Store(StoreError::Unavailable(_))
+            );
+            return back_unavailable(state, tx, &e, transient);
+        }
     };
     let target = match step {
         Step::Redirect(url) => return Redirect::to(&url).into_response(),
@@ -102,11 +118,24 @@ pub async fn continue_flow(
         Step::LevelTooLow => format!("/login/level?tx={}", tx.id),
     };
     if let Err(e) = tx.save(state).await {
-        return PageError::from(e).into_response();
+        return back_unavailable(state, tx, &e, true);
     }
     (
         StatusCode::SEE_OTHER,
         [(axum::http::header::LOCATION, target)],
     )
         .into_response()
+}
+
+/// A store failure after the request was validated: back to the client with
+/// `temporarily_unavailable` (`server_error` when not `transient`); the detail goes to the
+/// log under the reference id the description names.
+fn back_unavailable(
+    state: &AppState,
+    tx: &AuthTx,
+    detail: &dyn std::fmt::Display,
+    transient: bool,
+) -> Response {
+    let error = super::errors::internal(&detail.to_string(), transient);
+    Redirect::to(&tx.error_redirect(state, &error)).into_response()
 }

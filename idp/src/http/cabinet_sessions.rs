@@ -143,6 +143,20 @@ fn reason_label(reason: Option<&str>, lang: Lang) -> &'static str {
         (Some("wrong_code"), true) => "wrong code",
         (Some("locked"), false) => "вход заблокирован",
         (Some("locked"), true) => "login locked",
+        (Some("code_expired"), false) => "срок кода истёк",
+        (Some("code_expired"), true) => "code expired",
+        (Some("code_exhausted"), false) => "попытки исчерпаны",
+        (Some("code_exhausted"), true) => "no attempts left",
+        (
+            Some("passkey_refused" | "unknown_passkey" | "passkey_cloned" | "ceremony_expired"),
+            false,
+        ) => "ключ доступа не принят",
+        (
+            Some("passkey_refused" | "unknown_passkey" | "passkey_cloned" | "ceremony_expired"),
+            true,
+        ) => "passkey refused",
+        (Some("signature_refused"), false) => "подпись не принята",
+        (Some("signature_refused"), true) => "signature refused",
         _ => "",
     }
 }

@@ -45,11 +45,25 @@ async fn ac_v2(
 }
 
 async fn te_legacy(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
-    protocol::token(&state, &body, false).await
+    counted(&state, &body, protocol::token(&state, &body, false).await)
 }
 
 async fn te_v3(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
-    protocol::token(&state, &body, true).await
+    counted(&state, &body, protocol::token(&state, &body, true).await)
+}
+
+/// Counts a successful token response in `idp_tokens_issued_total{protocol="esia"}`, by the
+/// request's grant type (only the two the endpoints accept, so labels stay bounded).
+fn counted(state: &AppState, body: &[u8], resp: Response) -> Response {
+    if resp.status().is_success() {
+        let p = Params::parse(body).unwrap_or_else(|_| Params::empty());
+        let grant = p
+            .get("grant_type")
+            .filter(|g| matches!(*g, "authorization_code" | "refresh_token"))
+            .unwrap_or("other");
+        state.metrics.esia_token(grant);
+    }
+    resp
 }
 
 /// Checks the request; an unknown system or an unregistered `redirect_uri` (ESIA-007005,

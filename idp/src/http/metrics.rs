@@ -63,18 +63,24 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
     resp
 }
 
-/// Queue depths, from a short cache or one query (bounded by a one-second timeout).
+/// Queue depths, from a short cache or two queries (bounded together by a one-second
+/// timeout).
 async fn queues(state: &AppState) -> Option<Queues> {
     if let Some(q) = state.metrics.cached_queues() {
         return Some(q);
     }
-    let query = sqlx::query(concat!(
+    let totals = sqlx::query(concat!(
         "SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS outbox, ",
         "(SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'running')) AS jobs"
     ))
     .fetch_one(state.db.read());
-    let row = match tokio::time::timeout(Duration::from_secs(1), query).await {
-        Ok(Ok(row)) => row,
+    let read = async {
+        let row = totals.await?;
+        let by_kind = crate::store::jobs::depths(&state.db).await?;
+        Ok::<_, crate::store::StoreError>((row, by_kind))
+    };
+    let (row, by_kind) = match tokio::time::timeout(Duration::from_secs(1), read).await {
+        Ok(Ok(read)) => read,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "reading queue depths for /metrics failed");
             return None;
@@ -87,7 +93,27 @@ async fn queues(state: &AppState) -> Option<Queues> {
     let q = Queues {
         outbox_pending: row.try_get::<i64, _>("outbox").unwrap_or(0),
         jobs_pending: row.try_get::<i64, _>("jobs").unwrap_or(0),
+        jobs: jobs_by_kind(by_kind),
     };
-    state.metrics.store_queues(q);
+    state.metrics.store_queues(q.clone());
     Some(q)
+}
+
+/// The known kinds' series, zero when absent (so alerts see them), plus any other kind found.
+fn jobs_by_kind(found: Vec<(String, String, i64)>) -> Vec<(String, String, i64)> {
+    use crate::domain::{backchannel, verification};
+    let mut all = std::collections::BTreeMap::new();
+    for kind in [
+        backchannel::JOB_KIND,
+        verification::IDENTITY_CHECK,
+        verification::DOCUMENT_CHECK,
+    ] {
+        for status in ["pending", "running", "failed"] {
+            all.insert((kind.to_owned(), status.to_owned()), 0);
+        }
+    }
+    for (kind, status, n) in found {
+        all.insert((kind, status), n);
+    }
+    all.into_iter().map(|((k, s), n)| (k, s, n)).collect()
 }

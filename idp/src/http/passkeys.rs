@@ -438,7 +438,14 @@ async fn login_finish(
     .await
     {
         Ok(id) => id,
-        Err(e) => return failure(e, en).into_response(),
+        Err(e) => {
+            // No account to write a history line to (the credential names it only when it
+            // is known; a cloned one has its own feed event): counted in the metrics only.
+            if let Some(reason) = refusal_reason(&e) {
+                state.metrics.login("hwk", reason);
+            }
+            return failure(e, en).into_response();
+        }
     };
     let login = Login {
         user_id: &user_id,
@@ -447,6 +454,17 @@ async fn login_finish(
         unknown: failure(PasskeyError::Unknown, en),
     };
     log_in(&state, &headers, peer, &mut tx, login, en).await
+}
+
+/// The login-history reason of a refused passkey; `None` when the fault is ours (store, cache).
+fn refusal_reason(e: &PasskeyError) -> Option<&'static str> {
+    match e {
+        PasskeyError::Store(_) | PasskeyError::Cache(_) => None,
+        PasskeyError::Unknown => Some("unknown_passkey"),
+        PasskeyError::Cloned => Some("passkey_cloned"),
+        PasskeyError::Expired => Some("ceremony_expired"),
+        _ => Some("passkey_refused"),
+    }
 }
 
 /// A person proven by a passkey, for [`log_in`].
@@ -608,7 +626,13 @@ async fn second_finish(
     )
     .await
     {
-        if !matches!(e, PasskeyError::Store(_) | PasskeyError::Cache(_)) {
+        if let Some(reason) = refusal_reason(&e) {
+            let user_agent = headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok());
+            let ip = Some(peer.ip().to_string());
+            let ip = ip.as_deref();
+            mfa::second_factor_failed(&state, &pending, "hwk", reason, user_agent, ip).await;
             // Counts like a wrong code: the pending login is abandoned after a few.
             if let Err(ce) = mfa::pending_failed(&state, &req.pending).await {
                 return cache_failure(ce).into_response();

@@ -96,7 +96,10 @@ pub async fn submit(
     };
     let (user, signer) = match outcome {
         Ok(found) => found,
-        Err((msg, status)) => return render(&state, &headers, &tx, lang, Some(msg), status).await,
+        Err((msg, status)) => {
+            second_step_refused(&state, &headers, peer, &tx.id).await?;
+            return render(&state, &headers, &tx, lang, Some(msg), status).await;
+        }
     };
     let detail = serde_json::json!({ "certificate_serial": signer.serial, "key": signer.key });
     events::record(
@@ -129,6 +132,38 @@ pub async fn submit(
         &state, &headers, peer, &mut tx, &user, &amr, persistent, lang,
     )
     .await
+}
+
+/// A refused signature on the page of a transaction whose two-step login (or step-up) waits
+/// in this browser is that login's failed second factor: counted and in the login history.
+/// Otherwise it was a first step and is only counted.
+async fn second_step_refused(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    tx: &str,
+) -> Result<(), PageError> {
+    let browser = cookies::read(headers, cookies::CSRF);
+    if let Some((_, pending)) = mfa::pending_for_tx(state, tx, browser.as_deref()).await? {
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        let ip = peer.ip().to_string();
+        let reason = "signature_refused";
+        mfa::second_factor_failed(
+            state,
+            &pending,
+            signature::AMR,
+            reason,
+            user_agent,
+            Some(&ip),
+        )
+        .await;
+    } else {
+        // A first-step signature names no account when it is refused: metrics only.
+        state.metrics.login(signature::AMR, "signature_refused");
+    }
+    Ok(())
 }
 
 fn parse(headers: &HeaderMap, body: &[u8]) -> Option<SignatureForm> {

@@ -27,6 +27,7 @@ use crate::domain::authorization::{AuthTx, TooLow, level_shortfall};
 use crate::domain::codes::{self, Checked, IssueError};
 use crate::domain::identifiers::Login;
 use crate::domain::login;
+use crate::domain::login_history;
 use crate::domain::messages::{self, Channel, Template};
 use crate::domain::mfa;
 use crate::protocol::{ErrorCode, OAuthError};
@@ -292,6 +293,22 @@ pub async fn verify(
             }
         }
     };
+    if let Some(u) = user
+        .as_ref()
+        .filter(|_| !matches!(checked, Checked::Accepted(_)))
+    {
+        let reason = match &checked {
+            Checked::Expired => "code_expired",
+            Checked::Exhausted | Checked::Missing => "code_exhausted",
+            _ => "wrong_code",
+        };
+        let method = if flow.channel == "sms" { "sms" } else { "otp" };
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        let ip = peer.ip().to_string();
+        login_history::failed(&state, &u.id, method, reason, user_agent, Some(&ip)).await;
+    }
     let user = match (checked, user) {
         (Checked::Accepted(_), Some(u)) => u,
         (Checked::Wrong { remaining }, _) if remaining > 0 => {
@@ -396,7 +413,13 @@ pub async fn second(
             .await;
     }
     let by_sms = form.method.as_deref() == Some("sms");
-    let refused: Option<(String, StatusCode)> = if by_sms {
+    let factor = if by_sms { "sms" } else { "otp" };
+    let ip = peer.ip().to_string();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    // (message, status, the reason recorded in the login history)
+    let refused: Option<(String, StatusCode, &str)> = if by_sms {
         if sms_phone.is_none() {
             return Err(PageError::bad_request(lang, "bad_request"));
         }
@@ -409,6 +432,7 @@ pub async fn second(
                     format!("Wrong code. Attempts left: {remaining}.")
                 },
                 StatusCode::UNAUTHORIZED,
+                "wrong_code",
             )),
             Checked::Expired => Some((
                 pick(
@@ -418,6 +442,7 @@ pub async fn second(
                 )
                 .into(),
                 StatusCode::UNAUTHORIZED,
+                "code_expired",
             )),
             _ => Some((
                 pick(
@@ -427,6 +452,7 @@ pub async fn second(
                 )
                 .into(),
                 StatusCode::UNAUTHORIZED,
+                "code_exhausted",
             )),
         }
     } else {
@@ -440,8 +466,18 @@ pub async fn second(
                 )
                 .into(),
                 StatusCode::UNAUTHORIZED,
+                "wrong_code",
             )),
             Err(mfa::MfaError::Locked) => {
+                mfa::second_factor_failed(
+                    &state,
+                    &pending,
+                    factor,
+                    "locked",
+                    user_agent,
+                    Some(&ip),
+                )
+                .await;
                 let msg = pick(
                     lang,
                     "Слишком много неудачных попыток. Повторите позже.",
@@ -456,7 +492,8 @@ pub async fn second(
             Err(e) => return Err(PageError::from_store(lang, e, false)),
         }
     };
-    if let Some((msg, status)) = refused {
+    if let Some((msg, status, reason)) = refused {
+        mfa::second_factor_failed(&state, &pending, factor, reason, user_agent, Some(&ip)).await;
         if mfa::pending_failed(&state, &form.pending).await? {
             let msg = pick(
                 lang,
@@ -477,7 +514,7 @@ pub async fn second(
         return view.render(Some(&msg), None, status, by_sms).await;
     }
     mfa::drop_pending(&state, &form.pending).await?;
-    let amr = mfa::combined_amr_with(&pending.amr, if by_sms { "sms" } else { "otp" });
+    let amr = mfa::combined_amr_with(&pending.amr, factor);
     complete_login(
         &state,
         &headers,

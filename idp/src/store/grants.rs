@@ -2,8 +2,8 @@
 //! revoked access-token ids. Single use of refresh tokens is enforced by a conditional
 //! UPDATE, so two nodes cannot both rotate the same token.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::db::{Db, StoreError};
 
@@ -338,13 +338,17 @@ pub async fn by_sid(db: &Db, sid: &str) -> Result<Vec<Grant>, StoreError> {
 }
 
 /// Revokes the session-bound grants of `sid` (those without `offline_access`).
-pub async fn revoke_session_grants(db: &Db, sid: &str, now: i64) -> Result<u64, StoreError> {
+pub async fn revoke_session_grants_in(
+    conn: &mut AnyConnection,
+    sid: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
     let r = sqlx::query(
         "UPDATE grants SET revoked_at = $1, revoke_reason = 'logout' WHERE sid = $2 AND revoked_at IS NULL AND scope NOT LIKE '%offline_access%'",
     )
     .bind(now)
     .bind(sid)
-    .execute(db.write())
+    .execute(&mut *conn)
     .await?;
     Ok(r.rows_affected())
 }

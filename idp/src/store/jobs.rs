@@ -74,19 +74,67 @@ where
     Ok(id)
 }
 
+/// Which kinds of job a claim takes.
+#[derive(Clone, Copy, Debug)]
+pub enum Kinds<'a> {
+    All,
+    Only(&'a [&'a str]),
+    Except(&'a [&'a str]),
+}
+
+impl Kinds<'_> {
+    /// The SQL condition on `kind`, its placeholders numbered from `first`.
+    fn condition(&self, first: usize) -> String {
+        let list = |names: &[&str]| {
+            (0..names.len())
+                .map(|i| format!("${}", first + i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Kinds::All => String::new(),
+            Kinds::Only([]) => " AND 1 = 0".into(),
+            Kinds::Except([]) => String::new(),
+            Kinds::Only(names) => format!(" AND kind IN ({})", list(names)),
+            Kinds::Except(names) => format!(" AND kind NOT IN ({})", list(names)),
+        }
+    }
+
+    fn names(&self) -> &[&str] {
+        match self {
+            Kinds::All => &[],
+            Kinds::Only(n) | Kinds::Except(n) => n,
+        }
+    }
+}
+
 /// Claims up to `limit` due jobs for `lease` seconds: pending ones whose time has come, and
 /// running ones whose lease ran out (their worker died). One conditional UPDATE per job, so
 /// two nodes never run the same attempt.
 pub async fn claim_due(db: &Db, now: i64, lease: i64, limit: i64) -> Result<Vec<Job>, StoreError> {
-    let candidates = sqlx::query(
+    claim_due_of(db, Kinds::All, now, lease, limit).await
+}
+
+/// Like [`claim_due`], only jobs of `kinds`.
+pub async fn claim_due_of(
+    db: &Db,
+    kinds: Kinds<'_>,
+    now: i64,
+    lease: i64,
+    limit: i64,
+) -> Result<Vec<Job>, StoreError> {
+    let sql = format!(
         "SELECT id FROM jobs
-         WHERE (status = 'pending' AND run_at <= $1) OR (status = 'running' AND locked_until < $1)
+         WHERE ((status = 'pending' AND run_at <= $1) OR (status = 'running' AND locked_until < $1)){}
          ORDER BY run_at LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(db.read())
-    .await?;
+        kinds.condition(3)
+    );
+    // Safe: the only text added is numbered placeholders; the kinds are bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit);
+    for name in kinds.names() {
+        query = query.bind(*name);
+    }
+    let candidates = query.fetch_all(db.read()).await?;
     let mut claimed = Vec::new();
     for row in candidates {
         let id: String = row.try_get("id")?;
@@ -183,4 +231,53 @@ pub async fn open_for_user(db: &Db, user_id: &str, kind: &str) -> Result<bool, S
     .fetch_one(db.read())
     .await?;
     Ok(row.try_get::<i64, _>("n")? > 0)
+}
+
+/// Jobs not done, by kind and status (`pending`, `running`, `failed`), for `/metrics`.
+pub async fn depths(db: &Db) -> Result<Vec<(String, String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT kind, status, COUNT(*) AS n FROM jobs
+         WHERE status IN ('pending', 'running', 'failed') GROUP BY kind, status ORDER BY kind, status",
+    )
+    .fetch_all(db.read())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("kind")?, r.try_get("status")?, r.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
+/// Deletes up to `limit` jobs of `kind` finished (done or failed) before `before`; returns
+/// how many went. Their payloads were already erased when they finished.
+pub async fn purge_finished(
+    db: &Db,
+    kind: &str,
+    before: i64,
+    limit: i64,
+) -> Result<u64, StoreError> {
+    let n = sqlx::query(
+        "DELETE FROM jobs WHERE id IN (
+             SELECT id FROM jobs WHERE kind = $1 AND status IN ('done', 'failed') AND finished_at < $2 LIMIT $3)",
+    )
+    .bind(kind)
+    .bind(before)
+    .bind(limit)
+    .execute(db.write())
+    .await?
+    .rows_affected();
+    Ok(n)
+}
+
+/// The jobs of `kind`, newest first (the operator's view of a queue; tests).
+pub async fn of_kind(db: &Db, kind: &str, limit: i64) -> Result<Vec<Job>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM jobs WHERE kind = $1 ORDER BY created_at DESC, id LIMIT $2"
+    ))
+    .bind(kind)
+    .bind(limit)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }

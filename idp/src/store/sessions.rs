@@ -1,7 +1,7 @@
 //! Single sign-on sessions. The cookie value is never stored: the row key is its SHA-256.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::db::{Db, StoreError, flag};
 
@@ -119,21 +119,31 @@ pub async fn reauthenticate(
 /// Ends a session by its public `sid`; returns the session if it was live.
 pub async fn end_by_sid(db: &Db, sid: &str, now: i64) -> Result<Option<Session>, StoreError> {
     let mut tx = db.write().begin().await?;
+    let session = end_by_sid_in(&mut tx, sid, now).await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// [`end_by_sid`] inside the caller's transaction.
+pub async fn end_by_sid_in(
+    conn: &mut AnyConnection,
+    sid: &str,
+    now: i64,
+) -> Result<Option<Session>, StoreError> {
     let row = sqlx::query(
         "SELECT id, sid, user_id, auth_time, amr, persistent, created_at, last_seen_at, expires_at FROM sessions WHERE sid = $1 AND ended_at IS NULL",
     )
     .bind(sid)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await?;
     let session = row.as_ref().map(from_row).transpose()?;
     if session.is_some() {
         sqlx::query("UPDATE sessions SET ended_at = $1 WHERE sid = $2")
             .bind(now)
             .bind(sid)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     }
-    tx.commit().await?;
     Ok(session)
 }
 

@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::domain::login::{self, LoginError};
 use crate::domain::messages::{self, Channel, Template};
 use crate::store::profile::erase::{self, Erasure};
-use crate::store::sessions::{self, Session};
+use crate::store::sessions;
 use crate::store::users::User;
 use crate::store::{StoreError, grants};
 
@@ -82,18 +82,7 @@ async fn revoke_the_rest(
             .filter(|g| ids.contains(&g.id))
             .collect();
         // The session itself ended earlier; the logout token names it by its sid.
-        let session = Session {
-            id_hash: String::new(),
-            sid,
-            user_id: user_id.to_string(),
-            auth_time: 0,
-            amr: Vec::new(),
-            persistent: false,
-            created_at: 0,
-            last_seen_at: 0,
-            expires_at: 0,
-        };
-        crate::domain::backchannel::notify(state, &session, &participants).await;
+        crate::domain::backchannel::notify(state, user_id, &sid, &participants).await?;
     }
     Ok(())
 }
