@@ -175,22 +175,34 @@
 
   // ----- passwordless login -----
   var conditional = null;
+  // An autofill credential is being sent: a click must not start a second ceremony, whose
+  // options would replace the one the server is about to check.
+  var finishing = false;
 
   function loginWith(el, mediation) {
     var tx = el.getAttribute("data-tx");
     var csrf = csrfNear(el);
     var foreign = document.getElementById("foreign_computer");
+    var signal = null;
     return post("/login/passkey/options", { tx: tx, csrf: csrf, lang: lang })
       .then(function (options) {
         var req = { publicKey: requestOptions(options) };
         if (mediation) {
           conditional = new AbortController();
+          signal = conditional.signal;
           req.mediation = "conditional";
-          req.signal = conditional.signal;
+          req.signal = signal;
         }
         return navigator.credentials.get(req);
       })
       .then(function (cred) {
+        // A click aborted autofill after the authenticator had already answered: drop it.
+        if (signal && signal.aborted) {
+          var aborted = new Error("aborted");
+          aborted.name = "AbortError";
+          throw aborted;
+        }
+        if (mediation) { finishing = true; }
         return post("/login/passkey", {
           tx: tx,
           csrf: csrf,
@@ -208,6 +220,7 @@
     if (box) { box.hidden = false; }
     button.hidden = false;
     button.addEventListener("click", function () {
+      if (finishing) { return; }
       if (conditional) { conditional.abort(); conditional = null; }
       button.disabled = true;
       loginWith(button, false).catch(function (err) {
@@ -221,6 +234,7 @@
       PublicKeyCredential.isConditionalMediationAvailable().then(function (ok) {
         if (!ok) { return; }
         loginWith(button, true).catch(function (err) {
+          finishing = false;
           if (err && err.name === "AbortError") { return; }
           if (err && err.server) { show(button, err.message); }
         });

@@ -4,6 +4,8 @@
 
 pub mod browser;
 pub mod cluster;
+pub mod esia;
+pub mod jwt;
 pub mod oidc;
 pub mod webauthn;
 

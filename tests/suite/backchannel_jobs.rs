@@ -9,8 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use idp::domain::backchannel::JOB_KIND;
 use idp::domain::clients::ClientSpec;
 use idp::domain::jobs::run_due_jobs;
@@ -18,6 +16,7 @@ use idp::protocol::acr::Level;
 use idp::store::jobs::{self, Job};
 use serde_json::{Value, json};
 use tests::browser::param;
+use tests::jwt::{decode, verify};
 use tests::{Backend, Options, PASSWORD, TestApp};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -160,59 +159,6 @@ async fn log_out(app: &TestApp, browser: &tests::Browser, id_token: &str) {
         .expect("url");
     let (_, status, _) = browser.visit(url.as_str()).await.page();
     assert_eq!(status, 200);
-}
-
-fn decode(jwt: &str) -> (Value, Value) {
-    let part = |i: usize| -> Value {
-        let b64 = jwt.split('.').nth(i).expect("three parts");
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(b64).expect("base64url")).expect("json")
-    };
-    (part(0), part(1))
-}
-
-/// Verifies a JWT's signature with the provider's JWKS (key by `kid`); returns its parts.
-async fn verify(app: &TestApp, jwt: &str) -> (Value, Value) {
-    use ring::signature;
-    let (header, claims) = decode(jwt);
-    let set: Value = reqwest::get(app.url("/jwks"))
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("jwks json");
-    let keys = set["keys"].as_array().expect("keys");
-    let key = keys
-        .iter()
-        .find(|k| k["kid"] == header["kid"])
-        .unwrap_or_else(|| panic!("kid {} not in the JWKS", header["kid"]));
-    let b64 = |name: &str| {
-        URL_SAFE_NO_PAD
-            .decode(key[name].as_str().expect("jwk member"))
-            .expect("base64url")
-    };
-    let (input, sig) = jwt.rsplit_once('.').expect("signature");
-    let sig = URL_SAFE_NO_PAD.decode(sig).expect("signature base64url");
-    let ok = match (header["alg"].as_str(), key["kty"].as_str()) {
-        (Some("ES256"), Some("EC")) => {
-            let point = [vec![4u8], b64("x"), b64("y")].concat();
-            signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                .verify(input.as_bytes(), &sig)
-                .is_ok()
-        }
-        (Some("RS256"), Some("RSA")) => signature::RsaPublicKeyComponents {
-            n: b64("n"),
-            e: b64("e"),
-        }
-        .verify(
-            &signature::RSA_PKCS1_2048_8192_SHA256,
-            input.as_bytes(),
-            &sig,
-        )
-        .is_ok(),
-        other => panic!("unexpected alg/kty {other:?}"),
-    };
-    assert!(ok, "the signature of {header} does not verify");
-    (header, claims)
 }
 
 async fn bcl_jobs(app: &TestApp) -> Vec<Job> {

@@ -5,18 +5,13 @@
 //! `/aas/oauth2/te` moves `idp_tokens_issued_total{protocol="esia"}` and leaves the `/token`
 //! series alone.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
-
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use idp::protocol::acr::Level;
 use idp::store::login_settings::{self, LoginSettings};
 use idp::store::{login_history, outbox, users};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tests::browser::{Outcome, hidden, param};
+use tests::esia::{cms_secret, keys, timestamp, uuid};
 use tests::{Backend, Browser, PASSWORD, TestApp, pyotp};
 
 const CB: &str = "https://rp.example/cb";
@@ -277,84 +272,7 @@ on_both_backends! {
     }
 }
 
-// ----- ESIA's legacy endpoints (as in esia_flow.rs): RSA CMS client secrets by openssl -----
-
-fn esia_keys(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../keys/esia/systems")
-        .join(file)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("ops-metrics-{}-{n}-{name}", std::process::id()))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// `client_secret` of the legacy endpoints: a detached CMS signature by the system's RSA key.
-fn cms_secret(message: &str) -> String {
-    let (msg, sig) = (scratch("msg"), scratch("sig"));
-    std::fs::write(&msg, message).expect("write");
-    let out = Command::new("openssl")
-        .args(["cms", "-sign", "-binary", "-md", "sha256", "-in", s(&msg)])
-        .args(["-signer", s(&esia_keys("is-rsa.pem"))])
-        .args(["-inkey", s(&esia_keys("is-rsa.key"))])
-        .args(["-outform", "DER", "-out", s(&sig)])
-        .output()
-        .expect("the openssl command is required");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let der = std::fs::read(&sig).expect("signature");
-    let _ = (std::fs::remove_file(&msg), std::fs::remove_file(&sig));
-    URL_SAFE_NO_PAD.encode(der)
-}
-
-/// `yyyy.MM.dd HH:mm:ss +0300` for a unix time (Moscow time, as ESIA clients send it).
-fn timestamp(unix: i64) -> String {
-    let t = unix + 3 * 3600;
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}.{m:02}.{d:02} {:02}:{:02}:{:02} +0300",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
-fn uuid() -> String {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 16];
-    ring::rand::SystemRandom::new()
-        .fill(&mut b)
-        .expect("random");
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
+// ----- ESIA's legacy endpoints: RSA CMS client secrets by openssl (tests::esia) -----
 
 /// A client system with redirect [`ESIA_CB`], the RSA certificate and RS256 tokens.
 async fn esia_system(app: &TestApp, id: &str) {
@@ -366,7 +284,7 @@ async fn esia_system(app: &TestApp, id: &str) {
         ..Default::default()
     })
     .await;
-    let pem = std::fs::read(esia_keys("is-rsa.pem")).expect("certificate");
+    let pem = std::fs::read(keys("is-rsa.pem")).expect("certificate");
     idp::esia::systems::add_certificate(&app.state, id, &pem)
         .await
         .expect("certificate");

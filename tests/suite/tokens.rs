@@ -17,6 +17,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{self, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
 use tests::browser::param;
+use tests::jwt::{decode, verify};
 use tests::{Backend, Browser, PASSWORD, TestApp};
 
 const CB: &str = "https://rp.example/cb";
@@ -213,15 +214,6 @@ async fn revoke(app: &TestApp, caller: &Rp, token: &str) {
     assert_eq!(r.status, 200, "revocation: {}", r.body);
 }
 
-/// The decoded (header, claims) of a compact JWS, without checking anything.
-fn decode(jwt: &str) -> (Value, Value) {
-    let part = |i: usize| {
-        let b64 = jwt.split('.').nth(i).expect("three parts");
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(b64).expect("base64url")).expect("json")
-    };
-    (part(0), part(1))
-}
-
 async fn jwks(app: &TestApp) -> Value {
     let resp = reqwest::get(app.url("/jwks")).await.expect("jwks");
     assert_eq!(resp.status(), 200);
@@ -235,47 +227,6 @@ fn kids(jwks: &Value) -> Vec<String> {
         .iter()
         .map(|k| k["kid"].as_str().expect("kid").to_owned())
         .collect()
-}
-
-/// Verifies a JWT's signature against the provider's JWKS (key chosen by `kid`, algorithm
-/// from the header, which must match the key type) and returns (header, claims).
-async fn verify(app: &TestApp, jwt: &str) -> (Value, Value) {
-    let (header, claims) = decode(jwt);
-    let set = jwks(app).await;
-    let key = set["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .find(|k| k["kid"] == header["kid"])
-        .unwrap_or_else(|| panic!("kid {} not in JWKS", header["kid"]));
-    let b64 = |name: &str| {
-        URL_SAFE_NO_PAD
-            .decode(key[name].as_str().expect("jwk member"))
-            .expect("base64url")
-    };
-    let (input, sig) = jwt.rsplit_once('.').expect("signature");
-    let sig = URL_SAFE_NO_PAD.decode(sig).expect("signature base64url");
-    let ok = match (header["alg"].as_str(), key["kty"].as_str()) {
-        (Some("ES256"), Some("EC")) => {
-            let point = [vec![4u8], b64("x"), b64("y")].concat();
-            signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                .verify(input.as_bytes(), &sig)
-                .is_ok()
-        }
-        (Some("RS256"), Some("RSA")) => signature::RsaPublicKeyComponents {
-            n: b64("n"),
-            e: b64("e"),
-        }
-        .verify(
-            &signature::RSA_PKCS1_2048_8192_SHA256,
-            input.as_bytes(),
-            &sig,
-        )
-        .is_ok(),
-        other => panic!("unexpected alg/kty {other:?}"),
-    };
-    assert!(ok, "signature of {header} does not verify");
-    (header, claims)
 }
 
 /// A client key pair for `private_key_jwt`.

@@ -67,7 +67,6 @@ async fn revoke_the_rest(
     notified: &BTreeSet<(String, String)>,
 ) -> Result<(), StoreError> {
     let open = erase::open_grants(&state.db, user_id).await?;
-    erase::revoke_grants(&state.db, user_id, state.clock.now()).await?;
     let mut by_sid: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for g in open {
         let Some(sid) = g.sid else { continue };
@@ -84,6 +83,9 @@ async fn revoke_the_rest(
         // The session itself ended earlier; the logout token names it by its sid.
         crate::domain::backchannel::notify(state, user_id, &sid, &participants).await?;
     }
+    // Revoked after the logouts are queued: a crash in between leaves grants to revoke on
+    // the person's retry, never a revoked grant whose client was not told.
+    erase::revoke_grants(&state.db, user_id, state.clock.now()).await?;
     Ok(())
 }
 
