@@ -25,28 +25,6 @@ const SECRET: &str = "bcl-jobs-client-secret-0123456789";
 const LOGIN: &str = "+79001120001";
 const BCL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
-/// Defines each test on both backends with the background job worker off: rounds are run by
-/// the test with `run_due_jobs`; a relying party is given up after two attempts.
-macro_rules! with_jobs_by_hand {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-                async fn run($app: TestApp) $body
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    run(by_hand(Backend::Sqlite).await).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    run(by_hand(Backend::Postgres).await).await
-                }
-            }
-        )*
-    };
-}
-
 async fn by_hand(backend: Backend) -> TestApp {
     TestApp::start_with(Options {
         backend,
@@ -253,7 +231,10 @@ on_both_backends! {
     }
 }
 
-with_jobs_by_hand! {
+// Each test runs on both backends with the background job worker off: rounds are run by
+// the test with `run_due_jobs`; a relying party is given up after two attempts.
+on_both_backends! {
+    start = by_hand;
     async fn racing_rounds_deliver_once(app: TestApp) {
         let rp = Rp::down().await;
         let mut received = rp.up(0).await;

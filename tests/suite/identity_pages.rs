@@ -18,27 +18,6 @@ use crate::recovery::{alert, code_sent, logs_in, sent_count, start as recover_st
 const CB: &str = "https://rp.example/cb";
 const SNILS: &str = "112-233-445 95";
 
-/// Defines each test on both backends, with the job worker off.
-macro_rules! with_jobs_by_hand {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-                async fn run($app: TestApp) $body
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    run(start(Backend::Sqlite).await).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    run(start(Backend::Postgres).await).await
-                }
-            }
-        )*
-    };
-}
-
 async fn start(backend: Backend) -> TestApp {
     let app = TestApp::start_with(Options {
         backend,
@@ -126,7 +105,9 @@ async fn verify_through_page(app: &TestApp, b: &Browser) {
     assert_eq!(run_due_jobs(&app.state).await.expect("job round"), 1);
 }
 
-with_jobs_by_hand! {
+// Each test runs on both backends, with the job worker off.
+on_both_backends! {
+    start = start;
     async fn the_identity_form_puts_data_on_check_and_raises_to_standard(app: TestApp) {
         let (b, sub) = signed_in(&app, "+79006660001", Level::Simplified).await;
         let (_, _, profile) = open(&app, &b, "/profile").await;

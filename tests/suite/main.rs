@@ -1,9 +1,11 @@
 //! The cross-crate integration suite: one binary, every test against the real server over
 //! HTTP, each on SQLite (embedded default) and again on PostgreSQL + Redis.
 
-/// Defines each test twice: `name::sqlite` and `name::postgres`.
+/// Defines each test twice: `name::sqlite` and `name::postgres`. With `start = f;` first,
+/// each app is made by `f(backend)` (e.g. with the job worker off) instead of
+/// `TestApp::start`.
 macro_rules! on_both_backends {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+    (start = $start:path; $(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
@@ -11,14 +13,17 @@ macro_rules! on_both_backends {
                 async fn run($app: TestApp) $body
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    run(TestApp::start(Backend::Sqlite).await).await
+                    run($start(Backend::Sqlite).await).await
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    run(TestApp::start(Backend::Postgres).await).await
+                    run($start(Backend::Postgres).await).await
                 }
             }
         )*
+    };
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        on_both_backends! { start = TestApp::start; $(async fn $name($app: TestApp) $body)* }
     };
 }
 

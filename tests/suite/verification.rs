@@ -23,27 +23,6 @@ const CB: &str = "https://rp.example/cb";
 const SCOPES: &str = "openid fullname snils inn id_doc drivers_licence_doc";
 const SNILS: &str = "112-233-445 95";
 
-/// Defines each test on both backends, with the job worker off.
-macro_rules! with_jobs_by_hand {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-                async fn run($app: TestApp) $body
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    run(start(Backend::Sqlite).await).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    run(start(Backend::Postgres).await).await
-                }
-            }
-        )*
-    };
-}
-
 async fn start(backend: Backend) -> TestApp {
     let app = TestApp::start_with(Options {
         backend,
@@ -295,7 +274,9 @@ async fn operator_post(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-with_jobs_by_hand! {
+// Each test runs on both backends, with the job worker off.
+on_both_backends! {
+    start = start;
     async fn success_raises_to_standard_and_releases_verified_data(app: TestApp) {
         let client = rp();
         let c = citizen(&app, "+79005550101", Level::Simplified).await;
