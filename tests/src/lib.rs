@@ -192,6 +192,23 @@ impl TestApp {
         .expect("create user");
         u.id
     }
+
+    /// The six-digit code in the newest message of `template` (`login_code`,
+    /// `recovery_code`, ...) in the outbox to `recipient`.
+    pub async fn code_sent(&self, recipient: &str, template: &str) -> String {
+        let messages = idp::store::outbox::list(&self.state.db, Some(recipient), 50)
+            .await
+            .expect("outbox");
+        let m = messages
+            .iter()
+            .find(|m| m.template == template)
+            .unwrap_or_else(|| panic!("no {template} for {recipient}: {messages:?}"));
+        let digits: Vec<char> = m.body.chars().collect();
+        let at = (0..digits.len().saturating_sub(5))
+            .find(|&i| digits[i..i + 6].iter().all(char::is_ascii_digit))
+            .expect("a six-digit code");
+        digits[at..at + 6].iter().collect()
+    }
 }
 
 impl TestApp {

@@ -7,7 +7,6 @@
 use idp::domain::clients::ClientSpec;
 use idp::protocol::acr::Level;
 use idp::store::login_settings::{self, LoginSettings};
-use idp::store::outbox;
 use idp::store::users::{self, NewUser};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
@@ -38,18 +37,7 @@ fn request<'a>(client_id: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str
 
 /// The newest login code of the second step sent to `recipient`.
 async fn code_sent(app: &TestApp, recipient: &str) -> String {
-    let messages = outbox::list(&app.state.db, Some(recipient), 50)
-        .await
-        .expect("outbox");
-    let m = messages
-        .iter()
-        .find(|m| m.template == "login_code")
-        .unwrap_or_else(|| panic!("no login code for {recipient}: {messages:?}"));
-    let digits: Vec<char> = m.body.chars().collect();
-    let at = (0..digits.len().saturating_sub(5))
-        .find(|&i| digits[i..i + 6].iter().all(char::is_ascii_digit))
-        .expect("a six-digit code");
-    digits[at..at + 6].iter().collect()
+    app.code_sent(recipient, "login_code").await
 }
 
 fn amr(claims: &Value) -> Vec<String> {

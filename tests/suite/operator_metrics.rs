@@ -7,7 +7,7 @@
 
 use idp::protocol::acr::Level;
 use idp::store::login_settings::{self, LoginSettings};
-use idp::store::{login_history, outbox, users};
+use idp::store::{login_history, users};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tests::browser::{Outcome, hidden, param};
@@ -87,18 +87,7 @@ async fn submit_second(b: &Browser, html: &str, extra: &[(&str, &str)]) -> Outco
 
 /// The newest login code sent to `recipient`.
 async fn code_sent(app: &TestApp, recipient: &str) -> String {
-    let messages = outbox::list(&app.state.db, Some(recipient), 50)
-        .await
-        .expect("outbox");
-    let m = messages
-        .iter()
-        .find(|m| m.template == "login_code")
-        .unwrap_or_else(|| panic!("no login code for {recipient}: {messages:?}"));
-    let digits: Vec<char> = m.body.chars().collect();
-    let at = (0..digits.len().saturating_sub(5))
-        .find(|&i| digits[i..i + 6].iter().all(char::is_ascii_digit))
-        .expect("a six-digit code");
-    digits[at..at + 6].iter().collect()
+    app.code_sent(recipient, "login_code").await
 }
 
 async fn api(b: &Browser, path: &str) -> Value {

@@ -168,18 +168,7 @@ async fn submit_answer(b: &Browser, html: &str, answer: &str) -> (StatusCode, St
 
 /// The newest code of `template` ("recovery_code", "unlock_code") sent to `recipient`.
 pub(crate) async fn code_sent(app: &TestApp, recipient: &str, template: &str) -> String {
-    let messages = outbox::list(&app.state.db, Some(recipient), 50)
-        .await
-        .expect("outbox");
-    let m = messages
-        .iter()
-        .find(|m| m.template == template)
-        .unwrap_or_else(|| panic!("no {template} for {recipient}: {messages:?}"));
-    let digits: Vec<char> = m.body.chars().collect();
-    let at = (0..digits.len().saturating_sub(5))
-        .find(|&i| digits[i..i + 6].iter().all(char::is_ascii_digit))
-        .expect("a six-digit code");
-    digits[at..at + 6].iter().collect()
+    app.code_sent(recipient, template).await
 }
 
 /// How many messages of `template` went to `recipient`.

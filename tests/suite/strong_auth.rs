@@ -42,18 +42,7 @@ fn alert(html: &str) -> String {
 
 /// The newest login code sent to `recipient`.
 async fn code_sent(app: &TestApp, recipient: &str) -> String {
-    let messages = outbox::list(&app.state.db, Some(recipient), 50)
-        .await
-        .expect("outbox");
-    let m = messages
-        .iter()
-        .find(|m| m.template == "login_code")
-        .unwrap_or_else(|| panic!("no login code for {recipient}: {messages:?}"));
-    let digits: Vec<char> = m.body.chars().collect();
-    let at = (0..digits.len().saturating_sub(5))
-        .find(|&i| digits[i..i + 6].iter().all(char::is_ascii_digit))
-        .expect("a six-digit code");
-    digits[at..at + 6].iter().collect()
+    app.code_sent(recipient, "login_code").await
 }
 
 async fn login_codes_sent(app: &TestApp, recipient: &str) -> usize {
