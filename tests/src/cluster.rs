@@ -60,11 +60,24 @@ pub fn idp_binary() -> PathBuf {
         .clone()
 }
 
+/// A loopback port nobody listens on right now, for a server a test starts.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
+    // Below the kernel's ephemeral range (32768 and up on Linux), where outgoing connections
+    // take their source ports: a port found free here is not grabbed by some client before
+    // the server binds it. Each process walks its own sequence from a PID-based start, so
+    // parallel tests and test processes do not pick the same one.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    let start = std::process::id().wrapping_mul(7_919) % SPAN;
+    for _ in 0..SPAN {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = (LOW + (start + n) % SPAN) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {LOW}..{}", LOW + SPAN)
 }
 
 /// A fresh folder under the target directory, removed when dropped.

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use idp::domain::clients::ClientSpec;
 use idp::protocol::acr::Level;
+use tests::cluster::free_port;
 use tests::{Backend, Options, TestApp};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -113,13 +114,6 @@ fn rp_binary() -> PathBuf {
             bin
         })
         .clone()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 /// The example site (the tax service persona) as a process, killed when dropped.

@@ -51,10 +51,7 @@ struct SmtpSink {
 
 impl SmtpSink {
     async fn start() -> SmtpSink {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = tests::cluster::free_port();
         let dir = std::env::temp_dir().join(format!(
             "idp-smtp-{}-{}",
             std::process::id(),
