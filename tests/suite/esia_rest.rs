@@ -439,6 +439,7 @@ on_both_backends! {
         assert_eq!(prg["type"], "PRG");
         assert_eq!(prg["addressStr"], "101000, Москва, ул. Мясницкая, д. 1");
         assert_eq!(prg["countryId"], "RUS");
+        assert_eq!(prg["stateFacts"], serde_json::json!(["Identifiable"]), "{prg}");
         assert_eq!(prg["zipCode"], "101000");
         assert_eq!(prg["region"], "Москва");
         assert_eq!(prg["city"], "Москва");

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::domain::documents::CivilDate;
 use crate::protocol::acr::Level;
-use crate::protocol::claims::profile::{Address, Contact, Kid, OrgRole, Vehicle};
+use crate::protocol::claims::profile::{self, Address, Contact, Kid, OrgRole, Vehicle};
 use crate::protocol::claims::{Person, format_snils};
 use crate::protocol::doc_claims::DOCUMENT_SCOPES;
 use crate::store::documents::{REJECTED, StoredDocument, VERIFIED, VERIFYING};
@@ -158,27 +158,11 @@ pub fn contact(c: &Contact) -> Map<String, Value> {
     m
 }
 
-/// An address element (absent parts omitted; `countryId` is `RUS`).
+/// An address element: ESIA's Address as the `addresses` claim carries it
+/// ([`profile::address`]), with the REST API's `stateFacts`.
 pub fn address(a: &Address) -> Map<String, Value> {
-    let mut m = Map::new();
+    let mut m = profile::address_fields(a);
     m.insert("stateFacts".into(), json!(["Identifiable"]));
-    m.insert("id".into(), a.id.clone().into());
-    m.insert("type".into(), a.kind.clone().into());
-    m.insert("addressStr".into(), a.address_str.clone().into());
-    m.insert("countryId".into(), "RUS".into());
-    m.insert("region".into(), a.region.clone().into());
-    for (name, v) in [
-        ("zipCode", &a.zip_code),
-        ("city", &a.city),
-        ("street", &a.street),
-        ("house", &a.house),
-        ("flat", &a.flat),
-        ("fiasCode", &a.fias_code),
-    ] {
-        if let Some(v) = v {
-            m.insert(name.into(), v.clone().into());
-        }
-    }
     m
 }
 

@@ -421,8 +421,11 @@ async fn code_grant(
     )
     .await
     {
+        // Nothing was written: give the code back so the system can retry (as /token does).
         let remaining = (c.expires_at - now).max(1) as u64;
-        let _ = state.cache.put_json(&code_key(code), &c, remaining).await;
+        if let Err(put) = state.cache.put_json(&code_key(code), &c, remaining).await {
+            tracing::warn!(error = %put, "could not restore an ESIA authorization code after a failed grant write");
+        }
         return Err(store_err(e));
     }
     state

@@ -168,6 +168,11 @@ pub fn contact(x: &Contact) -> Value {
 
 /// ESIA's Address element (absent parts omitted).
 pub fn address(a: &Address) -> Value {
+    Value::Object(address_fields(a))
+}
+
+/// The members of [`address`], for callers that add their own.
+pub fn address_fields(a: &Address) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("id".into(), a.id.clone().into());
     m.insert("type".into(), a.kind.clone().into());
@@ -186,7 +191,7 @@ pub fn address(a: &Address) -> Value {
             m.insert(name.into(), v.clone().into());
         }
     }
-    Value::Object(m)
+    m
 }
 
 /// OIDC Core §5.1.1 address claim.
